@@ -1,0 +1,176 @@
+# The lab kit's one Makefile. `make help` lists the targets.
+#
+# Layout of what it builds (all under $(BUILD), default build/):
+#   mockserver                 the mock provider server
+#   libkit.a                   the provided library, labs/common
+#   tests/test_*               the kit's own test programs (mock server, library)
+#   sol/test_labNN             lab NN's graded tests linked with solutions/
+#   lab/test_labNN             the same tests linked with the learner's labs/
+#   sol/labNN/PROG, lab/labNN/PROG   the lab's programs (files named *_main.c)
+#
+# A lab's graded tests link that lab's files from one tree and the files of
+# the labs it builds on from solutions/, so a broken lab 1 never makes lab 3
+# ungradeable. The learner's own programs link the learner's whole stack.
+
+CC ?= cc
+SANITIZE ?= 0
+PKGS := libcurl libcjson cmocka libmicrohttpd
+
+# Each compiler and sanitizer setting gets its own tree, so switching does
+# not mix objects.
+VARIANT := $(if $(filter-out cc gcc,$(notdir $(CC))),-$(notdir $(CC)))$(if $(filter 1,$(SANITIZE)),-san)
+BUILD ?= build$(if $(VARIANT),/variant$(VARIANT))
+
+WARN := -Wall -Wextra -Wpedantic -Wshadow -Wstrict-prototypes \
+        -Wmissing-prototypes -Wvla -Werror
+OPT ?= -O2 -g
+SANITIZERS := -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer
+SAN_FLAGS := $(if $(filter 1,$(SANITIZE)),$(SANITIZERS))
+# Recursive (=) on purpose: pkg-config runs when a recipe needs it, after
+# the deps target has had the chance to install what is missing.
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS = $(shell pkg-config --libs $(PKGS))
+
+# The learner's tree. The grader points it at a copy of a submission.
+LABS_DIR ?= labs
+LAB_DIRS := $(sort $(wildcard labs/lab[0-9][0-9]-*))
+LAB_IDS := $(foreach d,$(LAB_DIRS),$(patsubst lab%,%,$(firstword $(subst -, ,$(notdir $(d))))))
+INCLUDES := -Ilabs/common -Itests/harness $(addprefix -I,$(LAB_DIRS))
+CPPFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L $(INCLUDES) -MMD -MP
+CFLAGS += $(OPT) $(WARN) $(SAN_FLAGS)
+LDFLAGS += $(SAN_FLAGS) -pthread
+
+# Which earlier labs each lab builds on (their files come from solutions/ in
+# graded builds).
+LAB_DEPS_02 :=
+LAB_DEPS_03 := 01 02
+
+OBJ := $(BUILD)/obj
+obj_of = $(patsubst %.c,$(OBJ)/%.o,$(1))
+
+# ---- sources ---------------------------------------------------------------
+
+MOCK_SRCS := $(wildcard mockserver/*.c)
+MOCK_LIB_OBJS := $(call obj_of,$(filter-out mockserver/main.c,$(MOCK_SRCS)))
+KIT_SRCS := $(wildcard labs/common/*.c)
+HARNESS_SRCS := $(wildcard tests/harness/*.c)
+HARNESS_OBJS := $(call obj_of,$(HARNESS_SRCS))
+KIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_mock_*.c tests/test_unit_*.c tests/test_common*.c))
+
+lab_dir = $(firstword $(wildcard $(2)/lab$(1)-*))
+lab_lib_srcs = $(filter-out %_main.c,$(wildcard $(call lab_dir,$(1),$(2))/*.c))
+lab_progs = $(patsubst %_main.c,%,$(notdir $(wildcard $(call lab_dir,$(1),labs)/*_main.c)))
+lab_dep_objs = $(foreach d,$(LAB_DEPS_$(1)),$(call obj_of,$(call lab_lib_srcs,$(d),solutions)))
+lab_own_dep_objs = $(foreach d,$(LAB_DEPS_$(1)),$(call obj_of,$(call lab_lib_srcs,$(d),$(2))))
+LAB_TESTS := $(foreach n,$(LAB_IDS),$(if $(wildcard tests/test_lab$(n).c),$(n)))
+
+SOL_TEST_BINS := $(foreach n,$(LAB_TESTS),$(BUILD)/sol/test_lab$(n))
+LAB_TEST_BINS := $(foreach n,$(LAB_TESTS),$(BUILD)/lab/test_lab$(n))
+PROG_BINS := $(foreach n,$(LAB_IDS),$(foreach p,$(call lab_progs,$(n)),$(BUILD)/sol/lab$(n)/$(p) $(BUILD)/lab/lab$(n)/$(p)))
+
+# ---- top-level targets -------------------------------------------------------
+
+.PHONY: all deps test check grade demo mock format format-check clean help \
+        headers-check starter-check run
+
+all: $(BUILD)/mockserver $(BUILD)/libkit.a $(KIT_TESTS) $(SOL_TEST_BINS) \
+     $(LAB_TEST_BINS) $(PROG_BINS)
+
+help:
+	@echo "The lab kit. Targets:"
+	@echo "  make demo          run the resilient client through a storm on the mock server"
+	@echo "  make test          the kit's whole suite: mock server, library, every lab's"
+	@echo "                     reference solution, and the starter check"
+	@echo "  make check LAB=N   grade your lab N (labs/) and stop at the first failure"
+	@echo "  make grade [LAB=N] grade every lab (or one) of labs/: a score table"
+	@echo "  make run LAB=N PROG=NAME   run a lab program built from your code"
+	@echo "  make mock          run the mock server in the foreground (port 8080)"
+	@echo "  make format / format-check   clang-format the sources / check them"
+	@echo "  make clean         remove build/"
+	@echo "Variables: CC=clang, SANITIZE=1 (ASan+UBSan)."
+
+deps:
+	@sh tests/tools/deps.sh
+
+# ---- compiling ---------------------------------------------------------------
+
+$(OBJ)/%.o: %.c | deps
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PKG_CFLAGS) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/mockserver: $(call obj_of,$(MOCK_SRCS))
+	$(CC) $(LDFLAGS) $^ $(PKG_LIBS) -lm -o $@
+
+$(BUILD)/libkit.a: $(call obj_of,$(KIT_SRCS))
+	@rm -f $@
+	ar rcs $@ $^
+
+# The kit's own tests link the harness, the library and the mock server's
+# modules (for white-box unit tests of those modules).
+$(BUILD)/tests/%: $(OBJ)/tests/%.o $(HARNESS_OBJS) $(MOCK_LIB_OBJS) $(BUILD)/libkit.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $< $(HARNESS_OBJS) $(MOCK_LIB_OBJS) $(BUILD)/libkit.a $(PKG_LIBS) -lm -o $@
+
+# Graded test programs, one rule pair per lab.
+define lab_rules
+$(BUILD)/sol/test_lab$(1): $(OBJ)/tests/test_lab$(1).o $(call obj_of,$(call lab_lib_srcs,$(1),solutions)) $(call lab_dep_objs,$(1)) $(HARNESS_OBJS) $(BUILD)/libkit.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $$^ $$(PKG_LIBS) -lm -o $$@
+
+$(BUILD)/lab/test_lab$(1): $(OBJ)/tests/test_lab$(1).o $(call obj_of,$(call lab_lib_srcs,$(1),$(LABS_DIR))) $(call lab_dep_objs,$(1)) $(HARNESS_OBJS) $(BUILD)/libkit.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $$^ $$(PKG_LIBS) -lm -o $$@
+
+$(foreach p,$(call lab_progs,$(1)),
+$(BUILD)/sol/lab$(1)/$(p): $(call obj_of,$(call lab_dir,$(1),solutions)/$(p)_main.c) $(call obj_of,$(call lab_lib_srcs,$(1),solutions)) $(call lab_own_dep_objs,$(1),solutions) $(BUILD)/libkit.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $$^ $$(PKG_LIBS) -lm -o $$@
+
+$(BUILD)/lab/lab$(1)/$(p): $(call obj_of,$(call lab_dir,$(1),$(LABS_DIR))/$(p)_main.c) $(call obj_of,$(call lab_lib_srcs,$(1),$(LABS_DIR))) $(call lab_own_dep_objs,$(1),$(LABS_DIR)) $(BUILD)/libkit.a
+	@mkdir -p $$(@D)
+	$$(CC) $$(LDFLAGS) $$^ $$(PKG_LIBS) -lm -o $$@
+)
+endef
+$(foreach n,$(LAB_IDS),$(eval $(call lab_rules,$(n))))
+
+# ---- running -----------------------------------------------------------------
+
+RUN_ENV := MOCKSERVER=$(BUILD)/mockserver
+
+test: all headers-check
+	@$(RUN_ENV) sh tests/tools/run-tests.sh $(KIT_TESTS) $(SOL_TEST_BINS)
+	@$(RUN_ENV) sh tests/tools/starter-check.sh $(LAB_TEST_BINS)
+
+headers-check:
+	@sh tests/tools/headers-check.sh
+
+LAB ?=
+check: all
+	@test -n "$(LAB)" || { echo "usage: make check LAB=N (N = 0..$(words $(LAB_IDS)))"; exit 2; }
+	@$(RUN_ENV) sh tests/tools/run-tests.sh --first-failure $(BUILD)/lab/test_lab$(shell printf %02d $(LAB))
+
+grade: all
+	@$(RUN_ENV) sh tests/tools/run-tests.sh $(if $(LAB),$(BUILD)/lab/test_lab$(shell printf %02d $(LAB)),$(LAB_TEST_BINS))
+
+PROG ?=
+run: all
+	@test -n "$(LAB)" -a -n "$(PROG)" || { echo "usage: make run LAB=N PROG=NAME"; exit 2; }
+	@$(BUILD)/lab/lab$(shell printf %02d $(LAB))/$(PROG)
+
+demo: all
+	@$(RUN_ENV) sh tests/tools/demo.sh $(BUILD)
+
+mock: $(BUILD)/mockserver
+	$(BUILD)/mockserver --port 8080
+
+FORMAT_SRCS = $(shell git ls-files '*.c' '*.h' 2>/dev/null)
+format:
+	clang-format -i $(FORMAT_SRCS)
+
+format-check:
+	clang-format --dry-run --Werror $(FORMAT_SRCS)
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD)/obj -name '*.d' 2>/dev/null)
