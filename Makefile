@@ -138,6 +138,7 @@ $(foreach n,$(LAB_IDS),$(eval $(call lab_rules,$(n))))
 RUN_ENV := MOCKSERVER=$(BUILD)/mockserver
 
 test: all headers-check
+	@sh tests/tools/secrets-check.sh
 	@$(RUN_ENV) sh tests/tools/run-tests.sh $(KIT_TESTS) $(SOL_TEST_BINS)
 	@$(RUN_ENV) sh tests/tools/starter-check.sh $(LAB_TEST_BINS)
 
