@@ -192,10 +192,13 @@ static bool health_ok(const mockproc *m)
 int mockproc_start(mockproc *m, const char *const *extra_args)
 {
     const char *exe = getenv("MOCKSERVER");
+    const char *wrap = getenv("MOCKSERVER_WRAP");
     char port_file[] = "/tmp/mockserver-port-XXXXXX";
+    char wrap_words[512];
     const char *argv[64];
     size_t argc = 0;
     int fd, status;
+    int patience_ms = 10000;
 
     memset(m, 0, sizeof(*m));
     if (!exe || !*exe)
@@ -212,6 +215,15 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
     }
     close(fd);
 
+    /* MOCKSERVER_WRAP runs the server under a tool, e.g. valgrind: its
+     * words go first, split on spaces. */
+    if (wrap && *wrap) {
+        snprintf(wrap_words, sizeof(wrap_words), "%s", wrap);
+        for (char *w = strtok(wrap_words, " "); w && argc < 32;
+             w = strtok(NULL, " "))
+            argv[argc++] = w;
+        patience_ms = 60000;
+    }
     argv[argc++] = exe;
     argv[argc++] = "--port";
     argv[argc++] = "0";
@@ -237,11 +249,11 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (devnull >= 0)
             dup2(devnull, STDOUT_FILENO);
-        execv(exe, (char *const *)argv);
+        execv(argv[0], (char *const *)argv);
         _exit(127);
     }
 
-    for (int waited = 0; waited < 10000; waited += 10) {
+    for (int waited = 0; waited < patience_ms; waited += 10) {
         if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
             fprintf(stderr, "harness: the mock server exited at start "
                             "(status %d)\n", WEXITSTATUS(status));
@@ -262,7 +274,7 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
         sleep_ms(10);
     }
     fprintf(stderr, "harness: the mock server did not become healthy "
-                    "within 10 s\n");
+                    "within %d s\n", patience_ms / 1000);
     unlink(port_file);
     mockproc_stop(m);
     return -1;
@@ -270,20 +282,27 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
 
 int mockproc_stop(mockproc *m)
 {
+    const char *wrap = getenv("MOCKSERVER_WRAP");
+    int patience_ms = wrap && *wrap ? 30000 : 3000;
     int status;
 
     if (!m || m->pid <= 0)
         return -1;
     kill(m->pid, SIGTERM);
-    for (int waited = 0; waited < 3000; waited += 10) {
+    for (int waited = 0; waited < patience_ms; waited += 10) {
         if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
+            int code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+
             m->pid = 0;
-            return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+            if (code != 0)
+                fprintf(stderr, "harness: the mock server stopped with "
+                                "status %d, not 0\n", code);
+            return code;
         }
         sleep_ms(10);
     }
-    fprintf(stderr, "harness: the mock server ignored SIGTERM for 3 s; "
-                    "killing pid %d\n", (int)m->pid);
+    fprintf(stderr, "harness: the mock server ignored SIGTERM for %d s; "
+                    "killing pid %d\n", patience_ms / 1000, (int)m->pid);
     kill(m->pid, SIGKILL);
     waitpid(m->pid, &status, 0);
     m->pid = 0;

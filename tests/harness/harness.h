@@ -34,6 +34,9 @@ typedef struct mockproc {
  * --port-file TMP` followed by extra_args (a NULL-terminated array, or NULL),
  * and waits until GET /_mock/health answers. Returns 0, or -1 after printing
  * the reason on stderr; on failure nothing is left running.
+ * $MOCKSERVER_WRAP, when set, is a command put in front of the server
+ * (words split on spaces), e.g. "valgrind --error-exitcode=99"; the waits
+ * then grow to suit a slow tool.
  */
 int mockproc_start(mockproc *m, const char *const *extra_args);
 

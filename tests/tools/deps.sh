@@ -6,6 +6,9 @@ set -u
 PKGS="libcurl libcjson cmocka libmicrohttpd"
 DEBS="pkg-config libcurl4-openssl-dev libcjson-dev libcmocka-dev libmicrohttpd-dev"
 
+# Tools the test suite runs, as command:Debian-package pairs.
+TOOLS="promtool:prometheus xmllint:libxml2-utils timeout:coreutils"
+
 missing=""
 if command -v pkg-config >/dev/null 2>&1; then
     for p in $PKGS; do
@@ -14,6 +17,12 @@ if command -v pkg-config >/dev/null 2>&1; then
 else
     missing="pkg-config $PKGS"
 fi
+for pair in $TOOLS; do
+    if ! command -v "${pair%%:*}" >/dev/null 2>&1; then
+        missing="$missing ${pair%%:*}"
+        DEBS="$DEBS ${pair#*:}"
+    fi
+done
 [ -z "$missing" ] && exit 0
 
 echo "deps: missing:$missing" >&2
@@ -36,5 +45,6 @@ echo "deps: this is not a Debian/Ubuntu machine. Install the development" >&2
 echo "      packages of libcurl, cJSON, CMocka and libmicrohttpd, and pkg-config" >&2
 echo "      (e.g. Fedora: dnf install libcurl-devel cjson-devel libcmocka-devel" >&2
 echo "      libmicrohttpd-devel pkgconf; macOS: brew install curl cjson cmocka" >&2
-echo "      libmicrohttpd pkg-config), then run make again." >&2
+echo "      libmicrohttpd pkg-config), and for the tests prometheus (promtool)" >&2
+echo "      and libxml2 (xmllint), then run make again." >&2
 exit 1
