@@ -74,8 +74,10 @@ kit_status kit_anthropic_parse_reply(const char *body, size_t len,
 
 /*
  * Reads the error envelope {"type":"error","error":{"type","message"}} into
- * type and message. Returns false when the body is not one (both are then
- * empty strings).
+ * type and message (truncated to typelen and msglen). Returns false when the
+ * body is not one (both are then empty strings). It also reads OpenAI's
+ * {"error":{"message","type",...}} and Gemini's {"error":{"status",
+ * "message",...}} (status as the type).
  */
 bool kit_anthropic_parse_error(const char *body, size_t len, char *type,
                                size_t typelen, char *message, size_t msglen);

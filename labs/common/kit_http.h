@@ -43,7 +43,17 @@ typedef struct kit_http_response {
 const char *kit_http_header(const kit_http_response *resp, const char *name,
                             char *buf, size_t buflen);
 
-/* Frees what resp owns and zeroes it. NULL is a no-op. */
+/*
+ * The server's wait hint from resp's headers, in milliseconds: retry-after-ms
+ * (a number, decimals allowed) when present, else retry-after in seconds
+ * (integer or decimal; the HTTP-date form is not handled and reads as
+ * absent). Fractions round up. Returns -1 when neither is usable.
+ * Transports use it to fill retry_after_ms.
+ */
+long kit_http_retry_after_ms(const kit_http_response *resp);
+
+/* Frees what resp owns and zeroes it (retry_after_ms becomes -1). NULL is a
+ * no-op. */
 void kit_http_response_clear(kit_http_response *resp);
 
 /*

@@ -18,7 +18,7 @@ typedef enum kit_status {
     KIT_ERR_IO,              /* a file could not be read or written */
 
     /* The transport: no usable HTTP response arrived. */
-    KIT_ERR_TIMEOUT,        /* connect or total timeout (curl 28) */
+    KIT_ERR_TIMEOUT,        /* connect or total timeout (curl 28); HTTP 408 */
     KIT_ERR_CONNECT,        /* refused, unreachable, DNS (curl 6, 7) */
     KIT_ERR_RESET,          /* reset or closed without a reply (curl 52, 56) */
     KIT_ERR_NETWORK,        /* any other transfer failure (curl 18, ...) */

@@ -513,7 +513,7 @@ int harness_main(int argc, char **argv, const char *group,
         return _cmocka_run_group_tests(group, tests, n, setup, teardown) ? 1
                                                                          : 0;
 
-    chosen = calloc((size_t)argc, sizeof(*chosen));
+    chosen = calloc(argc > 0 ? (size_t)argc : 1, sizeof(*chosen));
     if (!chosen) {
         fprintf(stderr, "%s: out of memory\n", argv[0]);
         return 2;
