@@ -44,6 +44,9 @@ LDFLAGS += $(SAN_FLAGS) -pthread
 # graded builds).
 LAB_DEPS_02 :=
 LAB_DEPS_03 := 01 02
+LAB_DEPS_04 := 01 02 03
+LAB_DEPS_05 := 02
+LAB_DEPS_06 := 01 02 03
 
 OBJ := $(BUILD)/obj
 obj_of = $(patsubst %.c,$(OBJ)/%.o,$(1))
@@ -60,18 +63,23 @@ KIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_mock_*.
 lab_dir = $(firstword $(wildcard $(2)/lab$(1)-*))
 lab_lib_srcs = $(filter-out %_main.c,$(wildcard $(call lab_dir,$(1),$(2))/*.c))
 lab_progs = $(patsubst %_main.c,%,$(notdir $(wildcard $(call lab_dir,$(1),labs)/*_main.c)))
-lab_dep_objs = $(foreach d,$(LAB_DEPS_$(1)),$(call obj_of,$(call lab_lib_srcs,$(d),solutions)))
+# The learner's handout (make handout) has no solutions/: there the earlier
+# labs come from the prebuilt reference archives in $(REF_DIR).
+REF_DIR := labs/common/ref
+HAVE_SOLUTIONS := $(wildcard solutions/lab[0-9][0-9]-*)
+lab_dep_objs = $(foreach d,$(LAB_DEPS_$(1)),$(if $(HAVE_SOLUTIONS),$(call obj_of,$(call lab_lib_srcs,$(d),solutions)),$(REF_DIR)/liblab$(d).a))
 lab_own_dep_objs = $(foreach d,$(LAB_DEPS_$(1)),$(call obj_of,$(call lab_lib_srcs,$(d),$(2))))
 LAB_TESTS := $(foreach n,$(LAB_IDS),$(if $(wildcard tests/test_lab$(n).c),$(n)))
 
-SOL_TEST_BINS := $(foreach n,$(LAB_TESTS),$(BUILD)/sol/test_lab$(n))
+SOL_TEST_BINS := $(if $(HAVE_SOLUTIONS),$(foreach n,$(LAB_TESTS),$(BUILD)/sol/test_lab$(n)))
 LAB_TEST_BINS := $(foreach n,$(LAB_TESTS),$(BUILD)/lab/test_lab$(n))
-PROG_BINS := $(foreach n,$(LAB_IDS),$(foreach p,$(call lab_progs,$(n)),$(BUILD)/sol/lab$(n)/$(p) $(BUILD)/lab/lab$(n)/$(p)))
+PROG_BINS := $(foreach n,$(LAB_IDS),$(foreach p,$(call lab_progs,$(n)),$(if $(HAVE_SOLUTIONS),$(BUILD)/sol/lab$(n)/$(p)) $(BUILD)/lab/lab$(n)/$(p)))
 
 # ---- top-level targets -------------------------------------------------------
 
 .PHONY: all deps test check grade demo mock format format-check clean help \
-        headers-check starter-check run
+        headers-check starter-check run watch progress handout gradescope \
+        grader-selftest mutants
 
 all: $(BUILD)/mockserver $(BUILD)/libkit.a $(KIT_TESTS) $(SOL_TEST_BINS) \
      $(LAB_TEST_BINS) $(PROG_BINS)
@@ -141,17 +149,52 @@ test: all headers-check
 	@sh tests/tools/secrets-check.sh
 	@$(RUN_ENV) sh tests/tools/run-tests.sh $(KIT_TESTS) $(SOL_TEST_BINS)
 	@$(RUN_ENV) sh tests/tools/starter-check.sh $(LAB_TEST_BINS)
+	@$(MAKE) --no-print-directory grader-selftest
+	@$(MAKE) --no-print-directory mutants
+	@sh tests/grader/tally.sh $(BUILD)/test-tally
 
 headers-check:
 	@sh tests/tools/headers-check.sh
 
 LAB ?=
-check: all
+# The grader (tests/grader/README.md) builds each lab on its own, so a lab
+# that does not compile fails as a "build" entry and never blocks the others.
+# Results on request: RESULTS=DIR (all four formats) or JSON=, JUNIT=, TAP=,
+# MARKDOWN= (one file each).
+GRADER = MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/grade.sh
+GRADER_OUT = $(if $(RESULTS),--out $(RESULTS)) $(if $(JSON),--json $(JSON)) \
+             $(if $(JUNIT),--junit $(JUNIT)) $(if $(TAP),--tap $(TAP)) \
+             $(if $(MARKDOWN),--markdown $(MARKDOWN))
+check:
 	@test -n "$(LAB)" || { echo "usage: make check LAB=N (N = 0..$(words $(LAB_IDS)))"; exit 2; }
-	@$(RUN_ENV) sh tests/tools/run-tests.sh --first-failure $(BUILD)/lab/test_lab$(shell printf %02d $(LAB))
+	@$(GRADER) --view check --first-failure $(GRADER_OUT) $(LAB)
 
-grade: all
-	@$(RUN_ENV) sh tests/tools/run-tests.sh $(if $(LAB),$(BUILD)/lab/test_lab$(shell printf %02d $(LAB)),$(LAB_TEST_BINS))
+# make grade [LAB=N] [SUBMISSION=DIR | SUBMISSIONS=DIR] [RESULTS=DIR]
+grade:
+	@$(if $(SUBMISSIONS),MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/batch.sh $(SUBMISSIONS) $(or $(RESULTS),$(BUILD)/batch) $(LAB),$(GRADER) $(if $(SUBMISSION),--submission $(SUBMISSION)) $(GRADER_OUT) $(LAB))
+
+watch:
+	@test -n "$(LAB)" || { echo "usage: make watch LAB=N"; exit 2; }
+	@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/watch.sh $(LAB)
+
+progress:
+	@$(GRADER) --view progress
+
+handout:
+	@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/handout.sh $(BUILD)/handout
+
+gradescope:
+	@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/gradescope.sh $(BUILD)/gradescope
+
+$(BUILD)/grader/check_results: tests/grader/check_results.c | deps
+	@mkdir -p $(@D)
+	$(CC) -std=c11 -D_POSIX_C_SOURCE=200809L $(WARN) $(OPT) $(PKG_CFLAGS) $< $(PKG_LIBS) -o $@
+
+grader-selftest: $(BUILD)/grader/check_results
+	@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/selftest.sh
+
+mutants:
+	@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/mutants.sh $(LAB)
 
 PROG ?=
 run: all

@@ -18,6 +18,16 @@
 /* Wait a Gemini 429 advertises in its RetryInfo when the step set none. */
 #define GEMINI_DEFAULT_RETRY_MS 1000
 
+/* Wall-clock seconds with the fraction kept, so reset timestamps are not up
+ * to a second early. */
+static double wall_now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (double)ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
 static atomic_uint_fast64_t id_counter;
 
 /* Writes prefix + 24 hex digits, unique within the process. */
@@ -265,7 +275,7 @@ void exchange_handle(mockstate *st, const req_view *v, const char *body,
                        (rq.max_tokens ? rq.max_tokens : rp.output_tokens),
                    now, &dec);
     if (dec.active)
-        rl_headers(&dec, ops->rl_style, (double)time(NULL), add_header_cb,
+        rl_headers(&dec, ops->rl_style, wall_now_s(), add_header_cb,
                    &out->headers);
     if (dec.limited) {
         char d[32];

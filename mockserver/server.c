@@ -291,7 +291,7 @@ static void reset_connection(struct MHD_Connection *c)
 static void add_headers(struct MHD_Response *resp, const exchange_result *res)
 {
     const char *p = res->headers.data;
-    const char *end = p + res->headers.len;
+    const char *end = p ? p + res->headers.len : NULL;
 
     MHD_add_response_header(resp, MHD_HTTP_HEADER_CONTENT_TYPE,
                             res->content_type);

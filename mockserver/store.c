@@ -226,12 +226,15 @@ bool store_install_shorthand(store *s, const char *key, script *scr)
     pthread_mutex_lock(&s->lock);
     k = find(s, key, true);
     if (k && !k->shorthand_done) {
-        script_free(k->own);
-        k->own = scr;
-        k->cursor = 0;
-        k->rng = scr->chaos_seed;
         k->shorthand_done = true;
-        installed = true;
+        /* A script set through the control API before the key's first
+         * request is the more deliberate choice: it wins. */
+        if (!k->own) {
+            k->own = scr;
+            k->cursor = 0;
+            k->rng = scr->chaos_seed;
+            installed = true;
+        }
     }
     pthread_mutex_unlock(&s->lock);
     if (!installed)

@@ -54,7 +54,7 @@ const char *kit_strerror(kit_status status)
     case KIT_ERR_CIRCUIT_OPEN:
         return "circuit breaker open: call refused";
     case KIT_ERR_BUDGET:
-        return "budget exceeded: call refused";
+        return "the budget refused the call";
     case KIT_ERR_RETRY_BUDGET:
         return "retry budget spent";
     }

@@ -249,7 +249,7 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
         prctl(PR_SET_PDEATHSIG, SIGTERM);
         if (devnull >= 0)
             dup2(devnull, STDOUT_FILENO);
-        execv(argv[0], (char *const *)argv);
+        execvp(argv[0], (char *const *)argv);
         _exit(127);
     }
 
