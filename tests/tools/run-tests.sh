@@ -1,9 +1,15 @@
 #!/bin/sh
 # Runs test programs and totals their tests. With --first-failure it stops at
 # the first failing program. Prints "N passed, N failed" last.
+#
+# It also starts the tally of `make test`: the counts go to
+# $KIT_TALLY (default: test-tally beside $MOCKSERVER, i.e. in the build
+# directory), which the later steps of `make test` (the grader's self-test,
+# the mutants) add to, and tests/grader/tally.sh prints as the last line.
 set -u
 first_failure=0
 if [ "${1:-}" = "--first-failure" ]; then first_failure=1; shift; fi
+tally=${KIT_TALLY:-$(dirname "${MOCKSERVER:-build/mockserver}")/test-tally}
 passed=0
 failed=0
 bad_progs=""
@@ -27,5 +33,6 @@ for prog in "$@"; do
     fi
     rm -f "$log"
 done
+{ mkdir -p "$(dirname "$tally")" && echo "run-tests $passed $failed" >"$tally"; } 2>/dev/null
 echo "$passed passed, $failed failed"
 [ -z "$bad_progs" ]
