@@ -189,6 +189,28 @@ static bool health_ok(const mockproc *m)
     return ok;
 }
 
+/* Uses the server at $MOCKSERVER_SHARED_URL when the caller asks for no
+ * special flags. Returns true when attached. */
+static bool attach_shared(mockproc *m, const char *const *extra_args)
+{
+    const char *url = getenv("MOCKSERVER_SHARED_URL");
+    const char *colon;
+
+    if (extra_args || !url || strncmp(url, "http://", 7) != 0)
+        return false;
+    colon = strrchr(url + 7, ':');
+    if (!colon)
+        return false;
+    m->port = atoi(colon + 1);
+    snprintf(m->base_url, sizeof(m->base_url), "%s", url);
+    if (m->port > 0 && health_ok(m))
+        return true;
+    fprintf(stderr, "harness: no healthy mock server at %s; starting one\n",
+            url);
+    memset(m, 0, sizeof(*m));
+    return false;
+}
+
 int mockproc_start(mockproc *m, const char *const *extra_args)
 {
     const char *exe = getenv("MOCKSERVER");
@@ -201,6 +223,8 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
     int patience_ms = 10000;
 
     memset(m, 0, sizeof(*m));
+    if (attach_shared(m, extra_args))
+        return 0;
     if (!exe || !*exe)
         exe = "build/mockserver";
     if (access(exe, X_OK) != 0) {
@@ -286,8 +310,10 @@ int mockproc_stop(mockproc *m)
     int patience_ms = wrap && *wrap ? 30000 : 3000;
     int status;
 
-    if (!m || m->pid <= 0)
+    if (!m)
         return -1;
+    if (m->pid <= 0)
+        return m->port > 0 ? 0 : -1; /* shared: not ours to stop */
     kill(m->pid, SIGTERM);
     for (int waited = 0; waited < patience_ms; waited += 10) {
         if (waitpid(m->pid, &status, WNOHANG) == m->pid) {

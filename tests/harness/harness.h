@@ -24,7 +24,7 @@
 /* ---- The mock server as a child process -------------------------------- */
 
 typedef struct mockproc {
-    pid_t pid;         /* 0 when not running */
+    pid_t pid;         /* 0 when not running or shared */
     int port;          /* the port it bound (it is started with --port 0) */
     char base_url[64]; /* "http://127.0.0.1:PORT" */
 } mockproc;
@@ -37,6 +37,10 @@ typedef struct mockproc {
  * $MOCKSERVER_WRAP, when set, is a command put in front of the server
  * (words split on spaces), e.g. "valgrind --error-exitcode=99"; the waits
  * then grow to suit a slow tool.
+ * $MOCKSERVER_SHARED_URL, when set and extra_args is NULL, attaches to a
+ * server that is already running there instead (the grader starts one per
+ * lab, since every test uses keys of its own); mockproc_stop then leaves it
+ * running.
  */
 int mockproc_start(mockproc *m, const char *const *extra_args);
 
