@@ -255,7 +255,8 @@ $(foreach n,$(LAB_TESTS),$(eval $(call bench_slept_rule,$(n))))
 # libFuzzer harnesses for every parser that reads outside input, built with
 # clang into build/fuzz/ (tests/fuzz/fuzz.mk). `make fuzz` runs each for
 # FUZZ_SECONDS; `make fuzz-smoke` runs each over its committed seeds plus a
-# short burst (about 10 s in all), and `make test` includes it.
+# short burst (about 15 s in all, plus a first build), and `make test`
+# includes it.
 FUZZ_SECONDS ?= 60
 .PHONY: fuzz fuzz-smoke
 fuzz:

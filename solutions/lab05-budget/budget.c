@@ -23,6 +23,9 @@
 
 /* A log line longer than this is not one of ours; it is skipped. */
 enum { MAX_LOG_LINE = 4096 };
+/* A line whose ts or cost_usd is past these is not one of ours either. */
+#define MAX_LOG_TS       1e15 /* seconds: some 30 million years */
+#define MAX_LOG_COST_USD 1e6  /* one call */
 
 /* One environment's day. */
 struct env_day {
@@ -150,6 +153,10 @@ static bool parse_log_line(const char *line, size_t len, int64_t *ts,
     bool ok = cJSON_IsObject(json) && cJSON_IsNumber(j_ts) &&
               cJSON_IsString(j_env) && cJSON_IsNumber(j_cost) &&
               j_cost->valuedouble >= 0 &&
+              /* Figures no real call has (a corrupt log) would overflow
+                 the conversions and sums below: skip such a line. */
+              fabs(j_ts->valuedouble) <= MAX_LOG_TS &&
+              j_cost->valuedouble <= MAX_LOG_COST_USD &&
               budget_env_parse(j_env->valuestring, env);
 
     if (ok) {
