@@ -78,6 +78,9 @@ PROG_BINS := $(foreach n,$(LAB_IDS),$(foreach p,$(call lab_progs,$(n)),$(if $(HA
 
 # ---- top-level targets -------------------------------------------------------
 
+# Keep the objects that pattern rules chain through (tests/%.o).
+.SECONDARY:
+
 .PHONY: all deps test check grade demo mock format format-check clean help \
         headers-check starter-check run watch progress handout gradescope \
         grader-selftest mutants
