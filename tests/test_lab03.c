@@ -728,6 +728,102 @@ static void test_client_reports_each_attempt_to_the_observer(void **state)
     rig_close(&g);
 }
 
+/* ---- Any provider -----------------------------------------------------------
+ */
+
+/* A provider of the test's own: it notes what the client handed it, then
+ * speaks Anthropic over the fake transport, so only the ops table differs. */
+static struct {
+    int calls;
+    char base_url[128];
+    char api_key[64];
+    char model[64];
+} seen;
+
+static kit_status noted_call(const kit_transport *t, const kit_endpoint *ep,
+                             const kit_chat_request *req, kit_chat_reply *reply,
+                             kit_attempt *info)
+{
+    seen.calls++;
+    snprintf(seen.base_url, sizeof(seen.base_url), "%s",
+             ep && ep->base_url ? ep->base_url : "(null)");
+    snprintf(seen.api_key, sizeof(seen.api_key), "%s",
+             ep && ep->api_key ? ep->api_key : "(null)");
+    snprintf(seen.model, sizeof(seen.model), "%s",
+             req && req->model ? req->model : "(null)");
+    return kit_anthropic_call(t, ep, req, reply, info);
+}
+
+static const kit_provider_ops noted_provider = {
+    .name = "noted",
+    .key_env = "LAB3_NOTED_KEY",
+    .default_model = "noted-model-1",
+    .call = noted_call,
+};
+
+static void test_client_calls_through_the_configured_provider(void **state)
+{
+    static const uint64_t want[] = {100};
+    fake_step steps[2];
+    client_config cfg;
+    metrics m;
+    rig g;
+
+    (void)state;
+    memset(&seen, 0, sizeof(seen));
+    steps[0] = http_step(503, body_503, -1);
+    steps[1] = ok_step(ok_small, 5);
+    rig_start(&g, steps, 2);
+    cfg = rig_config(&g, 3);
+    cfg.provider = &noted_provider;
+    cfg.api_key = NULL; /* from the provider's variable */
+    cfg.key_env = NULL;
+    setenv("LAB3_NOTED_KEY", "test-key-noted", 1);
+    rig_create(&g, &cfg);
+    unsetenv("LAB3_NOTED_KEY");
+    expect_that(rig_call(&g, "via a provider") == KIT_OK,
+                "a call through cfg.provider failed (%s): %s",
+                kit_strerror(g.r.status), g.r.error);
+    expect_that(seen.calls == 2,
+                "the configured provider's call ran %d times for a 503 then "
+                "a 200; every attempt must go through c->provider->call, "
+                "never kit_anthropic_call directly",
+                seen.calls);
+    expect_that(strcmp(seen.api_key, "test-key-noted") == 0,
+                "the provider got the key \"%s\"; with no key in the config "
+                "it must come from the provider's key_env (LAB3_NOTED_KEY)",
+                seen.api_key);
+    expect_that(strcmp(seen.model, "noted-model-1") == 0,
+                "the provider was asked for model \"%s\"; with no model in "
+                "the config or the params, use the provider's default_model",
+                seen.model);
+    expect_that(strcmp(seen.base_url, "http://fake.invalid") == 0,
+                "the provider got base URL \"%s\"; the config's base_url "
+                "must reach it",
+                seen.base_url);
+    expect_that(g.r.attempts == 2 && strcmp(g.r.provider, "noted") == 0,
+                "the result says %d attempts by provider \"%s\"; it must "
+                "say 2 attempts and name the provider, \"noted\"",
+                g.r.attempts, g.r.provider);
+    expect_sleeps(&g, want, 1);
+    expect_that(client_get_metrics(g.c, &m) == KIT_OK && m.calls == 1 &&
+                    m.attempts == 2,
+                "with another provider the metrics must count the same: "
+                "1 call and 2 attempts");
+    rig_close(&g);
+
+    /* No provider in the config: Anthropic, and the result says so. */
+    steps[0] = ok_step(ok_small, 5);
+    rig_open(&g, steps, 1, 0);
+    rig_call(&g, "default");
+    expect_that(g.r.status == KIT_OK && strcmp(g.r.provider, "anthropic") == 0,
+                "with cfg.provider NULL the client must use "
+                "kit_provider_anthropic and the result must name it; it "
+                "named \"%s\"",
+                g.r.provider);
+    rig_close(&g);
+}
+
 /* ---- Against the mock server ------------------------------------------------
  */
 
@@ -1097,6 +1193,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_client_counts_calls_and_attempts_in_its_metrics),
         cmocka_unit_test(test_client_reset_metrics_starts_from_zero),
         cmocka_unit_test(test_client_reports_each_attempt_to_the_observer),
+        cmocka_unit_test(test_client_calls_through_the_configured_provider),
         cmocka_unit_test(test_client_survives_a_storm_on_the_mock_server),
         cmocka_unit_test(
             test_client_spaces_retries_by_retry_after_then_backoff),

@@ -1,7 +1,8 @@
 /*
- * The resilient client of lab 3: lab 1's retry engine around one Anthropic
- * attempt, lab 2's metrics around the whole call, and one connection kept
- * for the client's life.
+ * The resilient client of lab 3: lab 1's retry engine around one attempt of
+ * the configured provider (Anthropic unless told otherwise), lab 2's
+ * metrics around the whole call, and one connection kept for the client's
+ * life.
  */
 #include "client.h"
 
@@ -13,6 +14,7 @@
 #include "kit_env.h"
 
 struct client {
+    const kit_provider_ops *provider; /* static: never freed */
     char api_key[256];
     char base_url[512];
     char model[64];
@@ -38,12 +40,15 @@ typedef struct call_state {
 kit_status client_create(const client_config *cfg, client **out, char *err,
                          size_t errlen)
 {
-    /* TODO(lab 3): check cfg, then fill a calloc'ed client: the key from
-     * cfg->api_key, else kit_env_api_key(cfg->key_env, ...) which names the
-     * variable in err; the base URL (cfg's, else kit_env_base_url); the
-     * model, policy, timeout, clock and observer; a kit_curl_create
-     * transport unless cfg->transport is given; metrics_init. One out:
-     * label frees what was made on failure. See README.md steps 1 and 2. */
+    /* TODO(lab 3): check cfg, pick the provider (cfg->provider, else
+     * &kit_provider_anthropic), then fill a calloc'ed client: the key from
+     * cfg->api_key, else kit_env_api_key(cfg->key_env or the provider's
+     * key_env, ...) which names the variable in err; the base URL (cfg's,
+     * else kit_env_base_url(provider->name)); the model (cfg's, else the
+     * provider's default_model), policy, timeout, clock and observer; a
+     * kit_curl_create transport unless cfg->transport is given;
+     * metrics_init. One out: label frees what was made on failure.
+     * See README.md steps 1 and 2. */
     (void)cfg;
     (void)err;
     (void)errlen;
@@ -60,7 +65,8 @@ void client_destroy(client *c)
 }
 
 /* TODO(lab 3): write the attempt function backoff_run calls, kit_status
- * attempt_once(void *arg, kit_attempt *info): one kit_anthropic_call,
+ * attempt_once(void *arg, kit_attempt *info): one call of the client's
+ * provider (c->provider->call, which is kit_anthropic_call for Anthropic),
  * counted with metrics_record_attempt. See README.md step 4. */
 
 kit_status client_call(client *c, const client_call_params *p,
@@ -68,8 +74,9 @@ kit_status client_call(client *c, const client_call_params *p,
 {
     /* TODO(lab 3): zero *out, check the arguments, fill a call_state, then
      * timestamp, metrics_call_begin, backoff_run(attempt_once),
-     * metrics_call_end, and fill *out (the text moves from the reply to
-     * the result; a failure gets a sentence in out->error).
+     * metrics_call_end, and fill *out (the provider's name; the text moves
+     * from the reply to the result; a failure gets a sentence in
+     * out->error).
      * See README.md steps 5 and 6. */
     (void)c;
     (void)p;

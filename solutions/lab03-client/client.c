@@ -1,7 +1,8 @@
 /*
- * The resilient client of lab 3: lab 1's retry engine around one Anthropic
- * attempt, lab 2's metrics around the whole call, and one connection kept
- * for the client's life.
+ * The resilient client of lab 3: lab 1's retry engine around one attempt of
+ * the configured provider (Anthropic unless told otherwise), lab 2's
+ * metrics around the whole call, and one connection kept for the client's
+ * life.
  */
 #include "client.h"
 
@@ -13,6 +14,7 @@
 #include "kit_env.h"
 
 struct client {
+    const kit_provider_ops *provider; /* static: never freed */
     char api_key[256];
     char base_url[512];
     char model[64];
@@ -55,7 +57,8 @@ kit_status client_create(const client_config *cfg, client **out, char *err,
                          size_t errlen)
 {
     client *c = NULL;
-    const char *base_url;
+    const kit_provider_ops *provider;
+    const char *base_url, *model, *key_env;
     kit_status st;
 
     if (err && errlen)
@@ -74,9 +77,20 @@ kit_status client_create(const client_config *cfg, client **out, char *err,
                            "client_create: the config needs max_retries >= "
                            "0, multiplier >= 1 and timeout_ms > 0; start "
                            "from CLIENT_CONFIG_DEFAULT");
-    if (!cfg->model || !cfg->model[0])
+    /* Every provider-specific default comes from the provider's table: the
+     * rest of the client never asks which provider it has. */
+    provider = cfg->provider ? cfg->provider : &kit_provider_anthropic;
+    if (!provider->name || !provider->call)
+        return fail_create(KIT_ERR_INVALID_ARG, err, errlen,
+                           "client_create: the provider's table needs a "
+                           "name and a call function");
+    model = cfg->model ? cfg->model : provider->default_model;
+    if (!model || !model[0])
         return fail_create(KIT_ERR_INVALID_ARG, err, errlen,
                            "client_create: the config names no model");
+    key_env = cfg->key_env        ? cfg->key_env
+              : provider->key_env ? provider->key_env
+                                  : CLIENT_DEFAULT_KEY_ENV;
 
     c = calloc(1, sizeof(*c));
     if (!c)
@@ -93,21 +107,27 @@ kit_status client_create(const client_config *cfg, client **out, char *err,
             goto out_free;
         }
     } else {
-        st = kit_env_api_key(cfg->key_env ? cfg->key_env
-                                          : CLIENT_DEFAULT_KEY_ENV,
-                             c->api_key, sizeof(c->api_key), err, errlen);
+        st = kit_env_api_key(key_env, c->api_key, sizeof(c->api_key), err,
+                             errlen);
         if (st != KIT_OK)
             goto out_free;
     }
 
-    base_url = cfg->base_url ? cfg->base_url : kit_env_base_url("anthropic");
-    if (!base_url || !copy_field(c->base_url, sizeof(c->base_url), base_url) ||
-        !copy_field(c->model, sizeof(c->model), cfg->model)) {
+    base_url = cfg->base_url ? cfg->base_url : kit_env_base_url(provider->name);
+    if (!base_url) {
+        st = fail_create(KIT_ERR_INVALID_ARG, err, errlen,
+                         "client_create: no base URL for this provider; "
+                         "set cfg->base_url");
+        goto out_free;
+    }
+    if (!copy_field(c->base_url, sizeof(c->base_url), base_url) ||
+        !copy_field(c->model, sizeof(c->model), model)) {
         st = fail_create(KIT_ERR_INVALID_ARG, err, errlen,
                          "client_create: the base URL or the model name is "
                          "too long");
         goto out_free;
     }
+    c->provider = provider;
     c->retry = cfg->retry;
     c->timeout_ms = cfg->timeout_ms;
     c->clock = cfg->clock;
@@ -159,8 +179,8 @@ static kit_status attempt_once(void *arg, kit_attempt *info)
     kit_status st;
 
     kit_chat_reply_clear(&cs->reply);
-    st = kit_anthropic_call(cs->c->transport, &cs->endpoint, &cs->request,
-                            &cs->reply, info);
+    st = cs->c->provider->call(cs->c->transport, &cs->endpoint, &cs->request,
+                               &cs->reply, info);
     metrics_record_attempt(&cs->c->metrics, info);
     cs->last = *info;
     cs->attempts++;
@@ -205,6 +225,8 @@ kit_status client_call(client *c, const client_call_params *p,
         return KIT_ERR_INVALID_ARG;
     memset(out, 0, sizeof(*out));
     out->status = KIT_ERR_INVALID_ARG;
+    if (c)
+        snprintf(out->provider, sizeof(out->provider), "%s", c->provider->name);
     if (!c || !p || !p->prompt || p->max_tokens <= 0) {
         snprintf(out->error, sizeof(out->error),
                  "client_call: needs a client, a prompt and max_tokens > 0");

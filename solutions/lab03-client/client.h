@@ -21,9 +21,10 @@
  *     client_result_clear(&r);
  *     client_destroy(c);
  *
- * One call is lab 1's backoff_run over attempts of kit_anthropic_call, timed
- * and counted with lab 2's metrics. The words call, attempt, retry and
- * max_retries mean what backoff.h says they mean.
+ * One call is lab 1's backoff_run over attempts of the provider's call
+ * (kit_anthropic_call unless the config names another provider, see
+ * kit_provider.h), timed and counted with lab 2's metrics. The words call,
+ * attempt, retry and max_retries mean what backoff.h says they mean.
  *
  * Thread-safety: a client is not thread-safe (it owns one connection).
  * Use one client per thread; clients share nothing.
@@ -37,10 +38,12 @@
 #include "backoff.h"
 #include "kit_clock.h"
 #include "kit_http.h"
+#include "kit_provider.h"
 #include "kit_status.h"
 #include "metrics.h"
 
-/* The variable the key is read from when the config gives none. */
+/* The variable the key is read from when neither the config nor its
+ * provider names one. */
 #define CLIENT_DEFAULT_KEY_ENV "ANTHROPIC_API_KEY"
 
 /*
@@ -49,11 +52,13 @@
  * (the client keeps copies), clock and transport for the client's life.
  */
 typedef struct client_config {
+    const kit_provider_ops *provider; /* NULL: kit_provider_anthropic */
     const char *api_key;    /* the key; NULL or "": read it from key_env */
-    const char *key_env;    /* NULL: CLIENT_DEFAULT_KEY_ENV */
-    const char *base_url;   /* NULL: kit_env_base_url("anthropic"), i.e. */
+    const char *key_env;    /* NULL: the provider's (ANTHROPIC_API_KEY) */
+    const char *base_url;   /* NULL: kit_env_base_url(provider name), i.e. */
                             /* ANTHROPIC_BASE_URL when set, else the real API */
-    const char *model;      /* for calls whose params name no model */
+    const char *model;      /* for calls whose params name no model; */
+                            /* NULL: the provider's default_model */
     backoff_policy retry;   /* max_retries, initial and max delay, ... */
     long timeout_ms;        /* total time of one attempt, > 0 */
     const kit_clock *clock; /* NULL: the real clock */
@@ -62,13 +67,13 @@ typedef struct client_config {
     backoff_observer observer;      /* optional: hears every attempt */
 } client_config;
 
-/* The course's client: 3 retries from 1 s capped at 60 s, 60 s per attempt. */
+/* The course's client: Anthropic's claude-haiku-4.5, 3 retries from 1 s
+ * capped at 60 s, 60 s per attempt. */
 #define CLIENT_CONFIG_DEFAULT                                                  \
     {                                                                          \
-        .api_key = NULL, .key_env = CLIENT_DEFAULT_KEY_ENV, .base_url = NULL,  \
-        .model = "claude-haiku-4.5", .retry = BACKOFF_POLICY_DEFAULT,          \
-        .timeout_ms = 60000, .clock = NULL, .transport = NULL,                 \
-        .observer = {NULL, NULL},                                              \
+        .provider = NULL, .api_key = NULL, .key_env = NULL, .base_url = NULL,  \
+        .model = NULL, .retry = BACKOFF_POLICY_DEFAULT, .timeout_ms = 60000,   \
+        .clock = NULL, .transport = NULL, .observer = {NULL, NULL},            \
     }
 
 /* What to ask. Borrowed for the duration of client_call. */
@@ -85,6 +90,7 @@ typedef struct client_result {
     kit_status status; /* KIT_OK, or why the call failed */
     char *text;        /* the answer; owned, see client_result_clear; */
                        /* NULL on failure */
+    char provider[16]; /* the provider's name: "anthropic", "openai"... */
     char model[64];    /* the model that answered, as the reply names it */
     long input_tokens;
     long output_tokens;
@@ -100,16 +106,20 @@ typedef struct client_result {
 typedef struct client client; /* opaque */
 
 /*
- * Builds a client from cfg: copies the key (cfg->api_key, else the
- * variable cfg->key_env), the base URL and the model; takes the retry
- * policy and timeout; creates a libcurl transport unless cfg->transport is
- * given. On success *out is the caller's: free it with client_destroy.
+ * Builds a client from cfg for one provider (cfg->provider, NULL for
+ * Anthropic): copies the key (cfg->api_key, else the variable cfg->key_env,
+ * else the provider's key_env), the base URL (cfg->base_url, else
+ * kit_env_base_url of the provider's name) and the model (cfg->model, else
+ * the provider's default_model); takes the retry policy and timeout;
+ * creates a libcurl transport unless cfg->transport is given. On success
+ * *out is the caller's: free it with client_destroy.
  * On failure *out is NULL and err (when not NULL) holds one sentence:
  *   KIT_ERR_NO_KEY       no key in cfg and the variable is unset or empty;
  *                        err names the variable (ANTHROPIC_API_KEY)
  *   KIT_ERR_INVALID_ARG  NULL cfg or out, retry.max_retries < 0,
  *                        retry.multiplier < 1, timeout_ms <= 0, no model,
- *                        or a key or URL too long
+ *                        no base URL (a provider kit_env_base_url does not
+ *                        know needs cfg->base_url), or a key or URL too long
  *   KIT_ERR_NO_MEMORY    and the transport's own failures.
  */
 kit_status client_create(const client_config *cfg, client **out, char *err,
@@ -134,6 +144,8 @@ void client_destroy(client *c);
  *                          (no attempt made, nothing counted)
  * On failure out->error says what happened in a sentence that names the
  * HTTP status when there was one ("HTTP 401 authentication_error: ...").
+ * out->provider names the client's provider on every path. Whatever the
+ * provider, the retries, the metrics and the result are the same.
  * The caller frees out->text with client_result_clear, on every path.
  */
 kit_status client_call(client *c, const client_call_params *p,
