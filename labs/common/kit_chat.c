@@ -15,6 +15,7 @@
 #include <cJSON.h>
 
 #include "kit_clock.h"
+#include "kit_provider.h"
 
 #define ANTHROPIC_VERSION "2023-06-01"
 
@@ -269,31 +270,6 @@ bool kit_anthropic_parse_error(const char *body, size_t len, char *type,
 /* ---- One attempt ------------------------------------------------------------
  */
 
-static void attempt_init(kit_attempt *info)
-{
-    memset(info, 0, sizeof(*info));
-    info->retry_after_ms = -1;
-    info->ratelimit.requests_limit = info->ratelimit.requests_remaining = -1;
-    info->ratelimit.tokens_limit = info->ratelimit.tokens_remaining = -1;
-    info->ratelimit.requests_reset_ms = info->ratelimit.tokens_reset_ms = -1;
-}
-
-/* base_url + path, without doubling the slash. Caller frees. */
-static char *join_url(const char *base, const char *path)
-{
-    size_t n = strlen(base), m = strlen(path);
-    char *url;
-
-    while (n && base[n - 1] == '/')
-        n--;
-    url = malloc(n + m + 1);
-    if (url) {
-        memcpy(url, base, n);
-        memcpy(url + n, path, m + 1);
-    }
-    return url;
-}
-
 kit_status kit_anthropic_call(const kit_transport *t, const kit_endpoint *ep,
                               const kit_chat_request *req,
                               kit_chat_reply *reply, kit_attempt *info)
@@ -302,14 +278,11 @@ kit_status kit_anthropic_call(const kit_transport *t, const kit_endpoint *ep,
     kit_http_response resp;
     kit_status rc;
     char err[160];
-    size_t key_len;
 
     memset(&resp, 0, sizeof(resp));
     if (!info)
         return KIT_ERR_INVALID_ARG;
-    attempt_init(info);
-    if (reply)
-        memset(reply, 0, sizeof(*reply));
+    kit_provider_begin(info, reply);
     if (!t || !ep || !ep->base_url || !req || !reply) {
         rc = KIT_ERR_INVALID_ARG;
         copy_str(info->message, sizeof(info->message),
@@ -329,58 +302,28 @@ kit_status kit_anthropic_call(const kit_transport *t, const kit_endpoint *ep,
                  "max_tokens > 0 are required)");
         goto out;
     }
-
-    key_len = strlen(ep->api_key);
-    url = join_url(ep->base_url, "/v1/messages");
-    key_header = malloc(key_len + sizeof("x-api-key: "));
+    url = kit_provider_url(ep->base_url, "/v1/messages");
+    key_header = kit_provider_printf("x-api-key: %s", ep->api_key);
     if (!url || !key_header) {
         rc = KIT_ERR_NO_MEMORY;
         goto out;
     }
-    memcpy(key_header, "x-api-key: ", sizeof("x-api-key: ") - 1);
-    memcpy(key_header + sizeof("x-api-key: ") - 1, ep->api_key, key_len + 1);
 
     {
         const char *headers[] = {
-            key_header, "anthropic-version: " ANTHROPIC_VERSION,
-            "content-type: application/json", "accept: application/json", NULL};
-        kit_http_request hreq = {
-            .method = "POST",
-            .url = url,
-            .headers = headers,
-            .body = body,
-            .body_len = strlen(body),
-            .timeout_ms = req->timeout_ms,
-        };
+            key_header, "anthropic-version: " ANTHROPIC_VERSION, NULL};
 
-        rc = kit_transport_send(t, &hreq, &resp);
+        rc = kit_provider_post(t, url, headers, body, req->timeout_ms, &resp,
+                               info);
     }
-
-    /* What the exchange told us, whatever it was. */
     if (rc != KIT_OK) {
-        copy_str(info->message, sizeof(info->message), resp.error);
-        goto out;
-    }
-    info->http_status = resp.status;
-    info->retry_after_ms = resp.retry_after_ms;
-    copy_str(info->request_id, sizeof(info->request_id), resp.request_id);
-    /* A transport that left these to us (a fake, say) still has the
-     * headers. */
-    if (info->retry_after_ms < 0)
-        info->retry_after_ms = kit_http_retry_after_ms(&resp);
-    if (!info->request_id[0] &&
-        !kit_http_header(&resp, "request-id", info->request_id,
-                         sizeof(info->request_id)))
-        kit_http_header(&resp, "x-request-id", info->request_id,
-                        sizeof(info->request_id));
-    kit_ratelimit_parse(&resp, (long long)kit_clock_wall_s(NULL),
-                        &info->ratelimit);
-
-    rc = kit_status_from_http(resp.status);
-    if (rc != KIT_OK) {
-        if (!kit_anthropic_parse_error(
-                resp.body, resp.body_len, info->error_type,
-                sizeof(info->error_type), info->message, sizeof(info->message)))
+        /* A transport failure already left its words in info->message;
+         * an HTTP error's are in the envelope. */
+        if (resp.status != 0 &&
+            !kit_anthropic_parse_error(resp.body, resp.body_len,
+                                       info->error_type,
+                                       sizeof(info->error_type),
+                                       info->message, sizeof(info->message)))
             snprintf(info->message, sizeof(info->message),
                      "HTTP %ld without an error envelope", resp.status);
         goto out;
