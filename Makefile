@@ -48,6 +48,7 @@ LAB_DEPS_04 := 01 02 03
 LAB_DEPS_05 := 02
 LAB_DEPS_06 := 01 02 03
 LAB_DEPS_07 := 01
+LAB_DEPS_08 := 01 02 03 05 06 07
 
 OBJ := $(BUILD)/obj
 obj_of = $(patsubst %.c,$(OBJ)/%.o,$(1))
@@ -68,7 +69,9 @@ lab_progs = $(patsubst %_main.c,%,$(notdir $(wildcard $(call lab_dir,$(1),labs)/
 # labs come from the prebuilt reference archives in $(REF_DIR).
 REF_DIR := labs/common/ref
 HAVE_SOLUTIONS := $(wildcard solutions/lab[0-9][0-9]-*)
-lab_dep_objs = $(foreach d,$(LAB_DEPS_$(1)),$(if $(HAVE_SOLUTIONS),$(call obj_of,$(call lab_lib_srcs,$(d),solutions)),$(REF_DIR)/liblab$(d).a))
+# Archives link in reverse order (lab 3's uses lab 1's, so it comes first).
+reverse = $(if $(1),$(call reverse,$(wordlist 2,$(words $(1)),$(1))) $(firstword $(1)))
+lab_dep_objs = $(if $(HAVE_SOLUTIONS),$(foreach d,$(LAB_DEPS_$(1)),$(call obj_of,$(call lab_lib_srcs,$(d),solutions))),$(foreach d,$(call reverse,$(LAB_DEPS_$(1))),$(REF_DIR)/liblab$(d).a))
 lab_own_dep_objs = $(foreach d,$(LAB_DEPS_$(1)),$(call obj_of,$(call lab_lib_srcs,$(d),$(2))))
 LAB_TESTS := $(foreach n,$(LAB_IDS),$(if $(wildcard tests/test_lab$(n).c),$(n)))
 
@@ -95,7 +98,7 @@ help:
 	@echo "                     reference solution, and the starter check"
 	@echo "  make check LAB=N   grade your lab N (labs/) and stop at the first failure"
 	@echo "  make grade [LAB=N] grade every lab (or one) of labs/: a score table"
-	@echo "  make run LAB=N PROG=NAME   run a lab program built from your code"
+	@echo "  make run LAB=N PROG=NAME [ARGS=...]   run a lab program built from your code"
 	@echo "  make mock          run the mock server in the foreground (port 8080)"
 	@echo "  make format / format-check   clang-format the sources / check them"
 	@echo "  make clean         remove build/"
@@ -182,7 +185,7 @@ watch:
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/watch.sh $(LAB)
 
 progress:
-	@$(GRADER) --view progress
+	@$(GRADER) --view progress; test $$? -ne 2
 
 handout:
 	@MAKE="$(MAKE)" BUILD="$(BUILD)" sh tests/grader/handout.sh $(BUILD)/handout
@@ -207,10 +210,10 @@ mutants:
 PROG ?=
 run: all
 	@test -n "$(LAB)" -a -n "$(PROG)" || { echo "usage: make run LAB=N PROG=NAME"; exit 2; }
-	@$(BUILD)/lab/lab$(shell printf %02d $(LAB))/$(PROG)
+	@$(BUILD)/lab/lab$(shell printf %02d $(LAB))/$(PROG) $(ARGS)
 
 demo: all
-	@$(RUN_ENV) sh tests/tools/demo.sh $(BUILD)
+	@$(RUN_ENV) sh tests/tools/demo.sh $(BUILD) $(if $(filter 1,$(OUTAGE)),outage)
 
 mock: $(BUILD)/mockserver
 	$(BUILD)/mockserver --port 8080

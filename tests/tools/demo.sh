@@ -1,17 +1,34 @@
 #!/bin/sh
-# The kit's demo: starts the mock server on a free port, runs the lab 3
-# reference client through a scripted storm on it (build/sol/lab03/storm),
-# stops the server and exits with the program's status.
+# The kit's demo: the course's night, replayed. Starts the mock server on a
+# free port at the Anthropic tier-1 limits (50 RPM, 40,000 TPM) with a
+# scaled clock, runs the lab 8 reference capstone on it (2,847 router
+# configs through the limited batch, the NOC chatbot on the same key, a
+# progress bar and a report, an SVG chart), stops the server and exits with
+# the program's status: 0 when the run behaved as designed.
 #
-# usage: tests/tools/demo.sh BUILD_DIR
+# usage: tests/tools/demo.sh BUILD_DIR [outage]
+#   outage   the same batch with the limiter off: the chatbot's calls fail,
+#            as they did that night. That is the expected outcome, and the
+#            exit status is 0 when it shows.
 # The server is tracked by its pid and always stopped, on every exit path;
 # nothing is ever killed by name.
 set -u
 BUILD_DIR=${1:-build}
+MODE=${2:-}
 SERVER="$BUILD_DIR/mockserver"
-STORM="$BUILD_DIR/sol/lab03/storm"
+CAPSTONE="$BUILD_DIR/sol/lab08/capstone"
+# A provider minute lasts 180 ms: 2,847 calls at 40 RPM take about 13 s.
+TIER=anthropic-tier1
+SCALE=0.003
 
-for exe in "$SERVER" "$STORM"; do
+case "$MODE" in
+"" | outage) ;;
+*)
+    echo "usage: tests/tools/demo.sh BUILD_DIR [outage]" >&2
+    exit 2
+    ;;
+esac
+for exe in "$SERVER" "$CAPSTONE"; do
     if [ ! -x "$exe" ]; then
         echo "demo: $exe is missing; run it with: make demo" >&2
         exit 2
@@ -42,7 +59,8 @@ trap 'exit 143' TERM
 
 # The port file is written once the server listens; wait for it (10 s).
 : >"$port_file"
-"$SERVER" --port 0 --quiet --port-file "$port_file" >/dev/null &
+"$SERVER" --port 0 --quiet --port-file "$port_file" --tier "$TIER" \
+    --time-scale "$SCALE" >/dev/null &
 server_pid=$!
 port=""
 i=0
@@ -65,16 +83,33 @@ if [ -z "$port" ]; then
     exit 1
 fi
 
-echo "demo: mock server (pid $server_pid) listening on http://127.0.0.1:$port"
-echo
-ANTHROPIC_BASE_URL="http://127.0.0.1:$port" \
-ANTHROPIC_API_KEY="mock-key-demo-storm" \
-    "$STORM"
-status=$?
-echo
-if [ $status = 0 ]; then
-    echo "demo: every call ended as scripted"
+echo "demo: mock server (pid $server_pid) on http://127.0.0.1:$port," \
+    "--tier $TIER --time-scale $SCALE"
+if [ "$MODE" = outage ]; then
+    echo "demo: the limiter is OFF in this run: expect the chatbot's calls" \
+        "to fail. That is the outage this course is about."
+    set -- --outage --chart "$BUILD_DIR/lab08-outage.svg" \
+        --log "$BUILD_DIR/lab08-outage-usage.jsonl"
 else
-    echo "demo: the storm program exited with status $status" >&2
+    set -- --chart "$BUILD_DIR/lab08-batch.svg" \
+        --log "$BUILD_DIR/lab08-batch-usage.jsonl"
+fi
+echo
+start=$(date +%s)
+ANTHROPIC_BASE_URL="http://127.0.0.1:$port" \
+ANTHROPIC_API_KEY="mock-key-demo-capstone" \
+    "$CAPSTONE" --tier "$TIER" --time-scale "$SCALE" "$@"
+status=$?
+end=$(date +%s)
+echo
+if [ $status = 0 ] && [ "$MODE" = outage ]; then
+    echo "demo: the outage showed, as expected ($((end - start)) s). Now" \
+        "run make demo without OUTAGE and compare the two charts."
+elif [ $status = 0 ]; then
+    echo "demo: the batch kept to its share and the chatbot never failed" \
+        "($((end - start)) s). make demo OUTAGE=1 shows the night without" \
+        "the limiter."
+else
+    echo "demo: the capstone exited with status $status" >&2
 fi
 exit $status
