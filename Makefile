@@ -173,7 +173,7 @@ GRADER_OUT = $(if $(RESULTS),--out $(RESULTS)) $(if $(JSON),--json $(JSON)) \
              $(if $(JUNIT),--junit $(JUNIT)) $(if $(TAP),--tap $(TAP)) \
              $(if $(MARKDOWN),--markdown $(MARKDOWN))
 check:
-	@test -n "$(LAB)" || { echo "usage: make check LAB=N (N = 0..$(words $(LAB_IDS)))"; exit 2; }
+	@test -n "$(LAB)" || { echo "usage: make check LAB=N (N: one of $(LAB_IDS))"; exit 2; }
 	@$(GRADER) --view check --first-failure $(GRADER_OUT) $(LAB)
 
 # make grade [LAB=N] [SUBMISSION=DIR | SUBMISSIONS=DIR] [RESULTS=DIR]

@@ -20,9 +20,12 @@
 #   --name NAME         the submission's name in the reports
 #   --timeout S         seconds per test (default $GRADE_TIMEOUT or 30)
 #   --only NAME         run only that test (repeatable)
-#   --jobs N            tests run at once (default $GRADE_JOBS or the CPUs;
+#   --jobs N            tests run at once (default $GRADE_JOBS, or twice the CPUs:
+#                       the tests mostly wait on the mock server;
 #                       make check always runs them one by one)
-# Environment: MAKE, BUILD (default build), GRADE_TIMEOUT, GRADE_JOBS.
+# Environment: MAKE, BUILD (default build), GRADE_TIMEOUT, GRADE_JOBS,
+# GRADE_SHARED_MOCK (1: one mock server per lab, shared by its tests; 0: one
+# per test).
 # Exit status: 0 every graded test passed, 1 some failed or did not build,
 # 2 the grader could not grade (a manifest out of step with its tests, no
 # test ran, the mock server missing).
@@ -41,7 +44,7 @@ VIEW=table
 OUT_DIR= JSON= JUNIT= TAP= MARKDOWN= TSV= CSVROW=
 NAME=
 TIMEOUT=${GRADE_TIMEOUT:-30}
-JOBS=${GRADE_JOBS:-$(nproc 2>/dev/null || echo 2)}
+JOBS=${GRADE_JOBS:-$((2 * $(nproc 2>/dev/null || echo 2)))}
 ONLY=
 LABS=
 
@@ -75,7 +78,8 @@ case $JOBS in '' | *[!0-9]*) die "--jobs takes a number" ;; esac
 command -v timeout >/dev/null 2>&1 || die "the timeout command (coreutils) is missing"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/grade.XXXXXX") || die "mktemp failed"
-trap 'rm -rf "$WORK"' EXIT
+SHARED_PID=
+trap 'shared_mock_stop; rm -rf "$WORK"' EXIT
 trap 'exit 130' INT TERM
 RUN_START=$(now_ms)
 : >"$WORK/labs.tsv"
@@ -107,31 +111,7 @@ prepare_submission() {
     SUBMISSION=$(cd "$SUBMISSION" && pwd)
     [ -n "$NAME" ] || NAME=$(basename "$SUBMISSION")
     new=$WORK/tree
-    mkdir -p "$new/build"
-    set --
-    for f in Makefile labs solutions tests mockserver; do
-        [ -e "$TREE/$f" ] && set -- "$@" "$f"
-    done
-    (cd "$TREE" && tar -cf - --exclude='./tests/mutants/work' "$@") | (cd "$new" && tar -xf -) ||
-        die "could not copy the grader's tree"
-    # Build the grader-owned objects here first (best effort), so the fresh
-    # tree only compiles the learner's files.
-    set -- "$BUILD/mockserver" "$BUILD/libkit.a"
-    for n in $LABS; do
-        if [ -d "$TREE/solutions" ]; then
-            set -- "$@" "$BUILD/sol/test_lab$n"
-        else
-            set -- "$@" "$BUILD/obj/tests/test_lab$n.o"
-        fi
-    done
-    kmake -k "$@" >/dev/null 2>&1
-    if [ -d "$TREE/$BUILD/obj" ]; then
-        set --
-        for f in mockserver libkit.a obj/mockserver obj/tests obj/solutions obj/labs/common; do
-            [ -e "$TREE/$BUILD/$f" ] && set -- "$@" "$f"
-        done
-        [ $# -gt 0 ] && (cd "$TREE/$BUILD" && tar -cf - "$@") | (cd "$new/build" && tar -xf -)
-    fi
+    pristine_tree "$TREE" "$BUILD" "$new" $LABS || die "could not copy the grader's tree"
     : >"$WORK/copied"
     for n in $LABS; do
         m=$TREE/tests/test_lab$n.manifest
@@ -156,6 +136,10 @@ prepare_submission() {
     LABS_DIR=labs
 }
 
+for n in $LABS; do
+    lab_dir "$TREE/labs" "$n" >/dev/null ||
+        die "there is no lab $n here (labs:$(tree_labs "$TREE" | tr '\n' ' ' | sed 's/ $//; s/^/ /'))"
+done
 [ -n "$LABS" ] || LABS=$(tree_labs "$TREE")
 [ -n "$LABS" ] || die "no lab to grade in $TREE (no tests/test_labNN.manifest)"
 [ -n "$SUBMISSION" ] && prepare_submission
@@ -165,10 +149,46 @@ case $BUILD in /*) ABS_BUILD=$BUILD ;; *) ABS_BUILD=$TREE/$BUILD ;; esac
 MOCKSERVER=$ABS_BUILD/mockserver
 export MOCKSERVER
 
-if ! kmake "$BUILD/mockserver" >"$WORK/mock.log" 2>&1; then
+RUNNER=$ABS_BUILD/grader/runner
+if ! kmake "$BUILD/mockserver" "$BUILD/grader/runner" >"$WORK/mock.log" 2>&1; then
     cat "$WORK/mock.log" >&2
-    die "the mock server did not build (a kit problem, not yours)"
+    die "the mock server or the grader's runner did not build (a kit problem, not yours)"
 fi
+
+# One mock server per lab, shared by its tests (each test uses keys of its
+# own; a test that needs special server flags still starts its own): the
+# harness attaches through $MOCKSERVER_SHARED_URL, and falls back to a
+# server of its own if this one is not healthy. Saves a server start per
+# test. Stopped by its pid.
+shared_mock_start() {
+    pf=$WORK/shared.port
+    rm -f "$pf"
+    # Threads enough for every test running at once to hold a slow reply.
+    "$MOCKSERVER" --port 0 --quiet --threads $((4 * JOBS)) --port-file "$pf" >/dev/null 2>"$WORK/shared.err" </dev/null &
+    SHARED_PID=$!
+    tries=0
+    while [ $tries -lt 100 ]; do
+        if [ -s "$pf" ] && port=$(sed -n '1s/^\([0-9][0-9]*\)$/\1/p' "$pf") && [ -n "$port" ]; then
+            MOCKSERVER_SHARED_URL=http://127.0.0.1:$port
+            export MOCKSERVER_SHARED_URL
+            return 0
+        fi
+        kill -0 "$SHARED_PID" 2>/dev/null || break
+        sleep 0.05
+        tries=$((tries + 1))
+    done
+    shared_mock_stop # every test starts its own, as without it
+    return 0
+}
+shared_mock_stop() {
+    unset MOCKSERVER_SHARED_URL
+    if [ -n "$SHARED_PID" ]; then
+        kill "$SHARED_PID" 2>/dev/null
+        wait "$SHARED_PID" 2>/dev/null
+        SHARED_PID=
+    fi
+    return 0
+}
 
 # ---- recording ---------------------------------------------------------------
 
@@ -285,13 +305,14 @@ grade_lab() { # NN
     ran=0
     i=0
     awk -F '\t' '$1 == "T"' "$m" >"$WORK/lab$n.tests"
-    GRADE_BIN=$bin GRADE_TREE=$TREE GRADE_BASE=$WORK/lab$n GRADE_TIMEOUT=$TIMEOUT
-    export GRADE_BIN GRADE_TREE GRADE_BASE GRADE_TIMEOUT
+    [ "${GRADE_SHARED_MOCK:-1}" = 1 ] && shared_mock_start
     # Tests are independent (each starts its own mock server on port 0), so
     # a full grading runs them in parallel; make check runs them in order.
-    if [ "$FIRST_FAILURE" = 0 ] && [ "$JOBS" -gt 1 ]; then
-        awk -F "\t" -v only=" $ONLY " 'only == "  " || index(only, " " $2 " ") { print NR, $2 }' "$WORK/lab$n.tests" |
-            xargs -P "$JOBS" -n 2 sh "$GRADER_DIR/run1.sh"
+    if [ "$FIRST_FAILURE" = 0 ]; then
+        set -- $(awk -F "\t" -v only=" $ONLY " 'only == "  " || index(only, " " $2 " ") { print NR ":" $2 }' "$WORK/lab$n.tests")
+        if [ $# -gt 0 ]; then
+            "$RUNNER" -j "$JOBS" -t "$TIMEOUT" -C "$TREE" -o "$WORK/lab$n" "$bin" "$@" || die "the test runner failed"
+        fi
     fi
     while IFS='	' read -r _ tname tpoints tvis ttitle thint; do
         i=$((i + 1))
@@ -304,16 +325,9 @@ grade_lab() { # NN
             continue
         fi
         base=$WORK/lab$n.$i
-        [ -f "$base.rc" ] || sh "$GRADER_DIR/run1.sh" "$i" "$tname"
-        read -r rc <"$base.rc"
-        read -r ms <"$base.ms"
+        [ -f "$base.rc" ] || "$RUNNER" -t "$TIMEOUT" -C "$TREE" -o "$WORK/lab$n" "$bin" "$i:$tname" || die "the test runner failed"
+        { read -r rc; read -r ms; read -r seen; } <"$base.rc"
         ran=$((ran + 1))
-        # What CMocka said about this test, in one pass: RUN, OK, SKIPPED, and
-        # whether it caught a crash.
-        seen=$(awk -v t="$tname" '
-            $0 == "[ RUN      ] " t { r = " run" } $0 == "[       OK ] " t { o = " ok" }
-            $0 == "[  SKIPPED ] " t { s = " skipped" } /^\[  ERROR   \] --- Test failed with exception: / { c = " crash" }
-            END { print r o s c }' "$base.out" "$base.err")
         status=failed
         why=
         : >"$base.txt"
@@ -353,6 +367,7 @@ grade_lab() { # NN
             ;;
         esac
     done <"$WORK/lab$n.tests"
+    shared_mock_stop
     if [ $ran = 0 ] && [ "$STOPPED" = 0 ]; then
         record "$n" error 0 none "grader error" visible 0 0 failed 0 "" \
             "$(note_file "lab$n.none" "No test ran for lab $n: that is an error, never a pass.")"
@@ -405,9 +420,12 @@ progress) render progress ;;
 check)
     echo
     if [ $STATUS = 0 ]; then
-        echo "All graded tests pass."
+        awk -F '\t' '$2 == "test" && $9 == "passed" { p++ } $2 == "test" { n++ }
+            END { printf "All graded tests pass (%d of %d, bonus included).\n", p, n }' "$WORK/results.tsv"
     else
         render failure
+        awk -F '\t' '$2 == "test" && $9 == "passed" { p++ } $2 == "test" && $9 == "skipped" { s++ } $2 == "test" { n++ }
+            END { printf "%d of %d tests pass so far; %d not run yet (make check stops at the first failure).\n", p, n, s }' "$WORK/results.tsv"
     fi
     ;;
 esac

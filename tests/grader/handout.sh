@@ -87,4 +87,4 @@ awk -F '\t' '
     END { exit bad }' "$out.grade.tsv" || die "the handout does not grade to zero"
 tests=$(awk 'END { print NR }' "$out.grade.tsv")
 echo "handout: it builds on its own and grades to zero ($tests tests, all failing on the starter)"
-rm -f "$out.grade.tsv" "$out.grade.log" "$out.build.log"
+rm -rf "$out.grade.tsv" "$out.grade.log" "$out.build.log" "$out/build"

@@ -114,7 +114,7 @@ clean_output() { # STDOUT_FILE STDERR_FILE RESULT_FILE
         ctl = "[" ctl "\177]"
         hi = "[" sprintf("%c", 128) "-" sprintf("%c", 255) "]"
     }
-    FNR == 1 { file++ }
+    FNR == 1 { file = (FILENAME == ARGV[1]) ? 1 : 2 }
     file == 1 && (/^\[  (PASSED|FAILED)  \]/ || /^\[  SKIPPED \]/ || /^\[==========\]/ ||
                   /^ [0-9]+ (FAILED|SKIPPED) TEST\(S\)$/) { next }
     file == 2 && (/^\[ RUN      \]/ || /^\[       OK \]/ || /^\[  FAILED  \]/ ||
@@ -149,4 +149,42 @@ clean_output() { # STDOUT_FILE STDERR_FILE RESULT_FILE
     else
         mv "$3.tmp" "$3"
     fi
+}
+
+# Makes DEST a fresh copy of the grader-owned files of the tree SRC (the
+# Makefile, labs/, solutions/, tests/, mockserver/), with the objects of
+# those files from SRC's build directory SRCBUILD, brought up to date there
+# first, so only a learner's files compile in DEST. MAKE must be set. LABS
+# names the labs whose test objects to bring up to date.
+pristine_tree() { # SRC SRCBUILD DEST LABS...
+    _src=$1 _sb=$2 _dest=$3
+    shift 3
+    mkdir -p "$_dest/build"
+    _list=
+    for _f in Makefile labs solutions tests mockserver; do
+        [ -e "$_src/$_f" ] && _list="$_list $_f"
+    done
+    # shellcheck disable=SC2086
+    (cd "$_src" && tar -cf - --exclude=./tests/mutants $_list) | (cd "$_dest" && tar -xf -) ||
+        return 1
+    _targets="$_sb/mockserver $_sb/libkit.a $_sb/grader/runner"
+    for _n in "$@"; do
+        if [ -d "$_src/solutions" ]; then
+            _targets="$_targets $_sb/sol/test_lab$_n"
+        else
+            _targets="$_targets $_sb/obj/tests/test_lab$_n.o"
+        fi
+    done
+    # shellcheck disable=SC2086
+    "$MAKE" -C "$_src" -k --no-print-directory BUILD="$_sb" $_targets >/dev/null 2>&1
+    case $_sb in /*) _abs=$_sb ;; *) _abs=$_src/$_sb ;; esac
+    if [ -d "$_abs/obj" ]; then
+        _list=
+        for _f in mockserver libkit.a grader obj/mockserver obj/tests obj/solutions obj/labs/common; do
+            [ -e "$_abs/$_f" ] && _list="$_list $_f"
+        done
+        # shellcheck disable=SC2086
+        [ -n "$_list" ] && (cd "$_abs" && tar -cf - $_list) | (cd "$_dest/build" && tar -xf -)
+    fi
+    return 0
 }

@@ -310,6 +310,13 @@ function out_progress(    k, l, mark, st, i, done) {
     }
     printf "%d of %d labs done; %s/%s points%s.\n", done, nlabs, num(tgot), num(tmax),
         (tbmax > 0 ? " (+" num(tbgot) " bonus)" : "")
+    for (k = 1; k <= nlabs; k++) {
+        l = lab[k]
+        if (!(ntests[l] && npass[l] == ntests[l])) {
+            printf "Next: make watch LAB=%d (or make check LAB=%d)\n", labnum(l), labnum(l)
+            break
+        }
+    }
 }
 
 END {

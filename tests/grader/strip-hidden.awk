@@ -21,6 +21,12 @@ function drop_function(i,    j, k) {
 }
 # The name a line defines, if it starts a static function definition.
 function defines(i,    s, j) {
+    # "static type" alone, the name at the start of the next line.
+    if (line[i] ~ /^static [A-Za-z_ *]+$/ && line[i + 1] ~ /^[A-Za-z_][A-Za-z0-9_]*\(/) {
+        s = line[i + 1]
+        sub(/\(.*/, "", s)
+        return s
+    }
     if (line[i] !~ /^static [^=;(]*[A-Za-z_][A-Za-z0-9_]*\(/) return ""
     for (j = i; j <= n && j < i + 6; j++) {
         if (index(line[j], ";") && !index(line[j], "{")) return ""
@@ -40,6 +46,10 @@ END {
         for (i = 1; i <= n; i++) {
             if (gone[i]) continue
             if (line[i] ~ ("^static void " name "\\(")) { drop_function(i); found++; continue }
+            # clang-format puts a long name on the line after its type.
+            if (line[i] ~ ("^" name "\\(") && i > 1 && line[i - 1] ~ /^static [A-Za-z_ *]+$/) {
+                drop_function(i - 1); found++; continue
+            }
             if (!word_in(line[i], name)) continue
             # The array entry: this line, or the line above when the entry
             # is split after `cmocka_unit_test(`.
