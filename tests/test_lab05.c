@@ -358,6 +358,19 @@ static void test_budget_refuses_every_call_once_exhausted(void **state)
                 "\"%s\"; at 100%% nothing more is allowed",
                 kit_strerror(st));
     stop(&fx);
+
+    /* Spend landing exactly on the limit is 100 % too: "<= limit" lets a
+     * free call through, and then another, and another. */
+    start(&fx, 0.10, NULL);
+    res = reserve_ok(fx.b, BUDGET_DEV, 0.10, NULL);
+    settle_ok(fx.b, &res, 0.10);
+    st = budget_reserve(fx.b, BUDGET_DEV, 0, &res, &notice);
+    expect_that(st == KIT_ERR_BUDGET,
+                "with exactly $0.1000 spent of $0.10 a call estimated at $0 "
+                "returned \"%s\"; spend equal to the limit is 100%%, and "
+                "at 100%% every call is refused",
+                kit_strerror(st));
+    stop(&fx);
 }
 
 /* ---- Step 6: days and environments --------------------------------------- */
