@@ -63,7 +63,13 @@ HARNESS_OBJS := $(call obj_of,$(HARNESS_SRCS))
 KIT_TESTS := $(patsubst tests/%.c,$(BUILD)/tests/%,$(wildcard tests/test_mock_*.c tests/test_unit_*.c tests/test_common*.c))
 
 lab_dir = $(firstword $(wildcard $(2)/lab$(1)-*))
-lab_lib_srcs = $(filter-out %_main.c,$(wildcard $(call lab_dir,$(1),$(2))/*.c))
+# solutions/ holds what the learner writes (and the frozen headers); the
+# files a lab gives the learner live once, in labs/, and both builds use them.
+tree_srcs = $(wildcard $(call lab_dir,$(1),$(2))/*.c)
+given_srcs = $(filter-out $(addprefix %/,$(notdir $(call tree_srcs,$(1),solutions))),$(call tree_srcs,$(1),labs))
+lab_srcs = $(if $(filter solutions,$(2)),$(call tree_srcs,$(1),solutions) $(call given_srcs,$(1)),$(call tree_srcs,$(1),$(2)))
+lab_lib_srcs = $(filter-out %_main.c,$(call lab_srcs,$(1),$(2)))
+lab_main = $(filter %/$(3)_main.c,$(call lab_srcs,$(1),$(2)))
 lab_progs = $(patsubst %_main.c,%,$(notdir $(wildcard $(call lab_dir,$(1),labs)/*_main.c)))
 # The learner's handout (make handout) has no solutions/: there the earlier
 # labs come from the prebuilt reference archives in $(REF_DIR).
@@ -137,11 +143,11 @@ $(BUILD)/lab/test_lab$(1): $(OBJ)/tests/test_lab$(1).o $(call obj_of,$(call lab_
 	$$(CC) $$(LDFLAGS) $$^ $$(PKG_LIBS) -lm -o $$@
 
 $(foreach p,$(call lab_progs,$(1)),
-$(BUILD)/sol/lab$(1)/$(p): $(call obj_of,$(call lab_dir,$(1),solutions)/$(p)_main.c) $(call obj_of,$(call lab_lib_srcs,$(1),solutions)) $(call lab_own_dep_objs,$(1),solutions) $(BUILD)/libkit.a
+$(BUILD)/sol/lab$(1)/$(p): $(call obj_of,$(call lab_main,$(1),solutions,$(p))) $(call obj_of,$(call lab_lib_srcs,$(1),solutions)) $(call lab_own_dep_objs,$(1),solutions) $(BUILD)/libkit.a
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) $$^ $$(PKG_LIBS) -lm -o $$@
 
-$(BUILD)/lab/lab$(1)/$(p): $(call obj_of,$(call lab_dir,$(1),$(LABS_DIR))/$(p)_main.c) $(call obj_of,$(call lab_lib_srcs,$(1),$(LABS_DIR))) $(call lab_own_dep_objs,$(1),$(LABS_DIR)) $(BUILD)/libkit.a
+$(BUILD)/lab/lab$(1)/$(p): $(call obj_of,$(call lab_main,$(1),$(LABS_DIR),$(p))) $(call obj_of,$(call lab_lib_srcs,$(1),$(LABS_DIR))) $(call lab_own_dep_objs,$(1),$(LABS_DIR)) $(BUILD)/libkit.a
 	@mkdir -p $$(@D)
 	$$(CC) $$(LDFLAGS) $$^ $$(PKG_LIBS) -lm -o $$@
 )
