@@ -310,8 +310,8 @@ kit_status kit_anthropic_call(const kit_transport *t, const kit_endpoint *ep,
     }
 
     {
-        const char *headers[] = {
-            key_header, "anthropic-version: " ANTHROPIC_VERSION, NULL};
+        const char *headers[] = {key_header,
+                                 "anthropic-version: " ANTHROPIC_VERSION, NULL};
 
         rc = kit_provider_post(t, url, headers, body, req->timeout_ms, &resp,
                                info);
@@ -320,10 +320,9 @@ kit_status kit_anthropic_call(const kit_transport *t, const kit_endpoint *ep,
         /* A transport failure already left its words in info->message;
          * an HTTP error's are in the envelope. */
         if (resp.status != 0 &&
-            !kit_anthropic_parse_error(resp.body, resp.body_len,
-                                       info->error_type,
-                                       sizeof(info->error_type),
-                                       info->message, sizeof(info->message)))
+            !kit_anthropic_parse_error(
+                resp.body, resp.body_len, info->error_type,
+                sizeof(info->error_type), info->message, sizeof(info->message)))
             snprintf(info->message, sizeof(info->message),
                      "HTTP %ld without an error envelope", resp.status);
         goto out;

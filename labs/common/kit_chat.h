@@ -15,21 +15,21 @@
 
 /* What to ask. All pointers are borrowed for the duration of the call. */
 typedef struct kit_chat_request {
-    const char *model;      /* "claude-haiku-4.5" */
-    const char *system;     /* system prompt, or NULL */
-    const char *prompt;     /* the user's message */
-    int max_tokens;         /* > 0 */
-    double temperature;     /* 0.0 to 1.0; negative: the provider's default */
-    long timeout_ms;        /* for this attempt; 0: the transport's default */
+    const char *model;  /* "claude-haiku-4.5" */
+    const char *system; /* system prompt, or NULL */
+    const char *prompt; /* the user's message */
+    int max_tokens;     /* > 0 */
+    double temperature; /* 0.0 to 1.0; negative: the provider's default */
+    long timeout_ms;    /* for this attempt; 0: the transport's default */
 } kit_chat_request;
 
 /* What came back on success. */
 typedef struct kit_chat_reply {
-    char *text;             /* owned; kit_chat_reply_clear frees it */
-    char model[64];         /* the model the provider says answered */
+    char *text;     /* owned; kit_chat_reply_clear frees it */
+    char model[64]; /* the model the provider says answered */
     long input_tokens;
     long output_tokens;
-    char stop_reason[32];   /* "end_turn", "max_tokens", "stop", "length"... */
+    char stop_reason[32]; /* "end_turn", "max_tokens", "stop", "length"... */
     char request_id[96];
 } kit_chat_reply;
 
@@ -41,18 +41,18 @@ void kit_chat_reply_clear(kit_chat_reply *reply);
  * needs to decide, and nothing it has to parse itself.
  */
 typedef struct kit_attempt {
-    kit_status status;      /* KIT_OK, a transport error, or from the HTTP status */
-    long http_status;       /* 0 when no response arrived */
-    long retry_after_ms;    /* the server's retry-after(-ms); -1 when none */
-    char error_type[48];    /* the envelope's type: "rate_limit_error" */
-    char message[256];      /* the envelope's message, or curl's */
+    kit_status status; /* KIT_OK, a transport error, or from the HTTP status */
+    long http_status;  /* 0 when no response arrived */
+    long retry_after_ms; /* the server's retry-after(-ms); -1 when none */
+    char error_type[48]; /* the envelope's type: "rate_limit_error" */
+    char message[256];   /* the envelope's message, or curl's */
     char request_id[96];
     kit_ratelimit ratelimit; /* the provider's rate-limit headers */
 } kit_attempt;
 
 /* Where to send it. Borrowed. */
 typedef struct kit_endpoint {
-    const char *base_url;   /* "https://api.anthropic.com", or the mock server */
+    const char *base_url; /* "https://api.anthropic.com", or the mock server */
     const char *api_key;
 } kit_endpoint;
 

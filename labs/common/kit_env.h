@@ -28,8 +28,8 @@ kit_status kit_env_load_dotenv(const char *path, bool override, bool *warn,
  * trimming stray whitespace from copy-paste. KIT_ERR_NO_KEY when unset or
  * empty, with a fix-it sentence naming the variable in err.
  */
-kit_status kit_env_api_key(const char *var, char *out, size_t outlen,
-                           char *err, size_t errlen);
+kit_status kit_env_api_key(const char *var, char *out, size_t outlen, char *err,
+                           size_t errlen);
 
 /*
  * The base URL for a provider ("anthropic", "openai", "gemini"): the SDK

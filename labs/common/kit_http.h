@@ -12,12 +12,12 @@
 #include "kit_status.h"
 
 typedef struct kit_http_request {
-    const char *method;          /* "POST", "GET" */
-    const char *url;             /* borrowed */
-    const char *const *headers;  /* "Name: value", NULL-terminated; borrowed */
-    const char *body;            /* borrowed; NULL for none */
+    const char *method;         /* "POST", "GET" */
+    const char *url;            /* borrowed */
+    const char *const *headers; /* "Name: value", NULL-terminated; borrowed */
+    const char *body;           /* borrowed; NULL for none */
     size_t body_len;
-    long timeout_ms;             /* total time for this exchange; 0: default */
+    long timeout_ms; /* total time for this exchange; 0: default */
 } kit_http_request;
 
 typedef struct kit_http_response {
@@ -27,13 +27,13 @@ typedef struct kit_http_response {
      * KIT_ERR_NETWORK or KIT_ERR_TOO_LARGE, and error says what curl said.
      */
     kit_status transport;
-    long status;            /* the HTTP status; 0 when none arrived */
-    char *body;             /* NUL-terminated; owned, see kit_http_response_clear */
+    long status; /* the HTTP status; 0 when none arrived */
+    char *body;  /* NUL-terminated; owned, see kit_http_response_clear */
     size_t body_len;
-    char *headers;          /* the raw header block, NUL-terminated; owned */
-    long retry_after_ms;    /* retry-after-ms, else retry-after x 1000; -1: none */
-    char request_id[96];    /* request-id or x-request-id; "" when none */
-    char error[256];        /* human detail for a transport failure */
+    char *headers;       /* the raw header block, NUL-terminated; owned */
+    long retry_after_ms; /* retry-after-ms, else retry-after x 1000; -1: none */
+    char request_id[96]; /* request-id or x-request-id; "" when none */
+    char error[256];     /* human detail for a transport failure */
 } kit_http_response;
 
 /*
@@ -76,12 +76,14 @@ kit_status kit_transport_send(const kit_transport *t,
                               const kit_http_request *req,
                               kit_http_response *resp);
 
-/* ---- The libcurl transport ------------------------------------------------ */
+/* ---- The libcurl transport ------------------------------------------------
+ */
 
 typedef struct kit_curl_config {
-    long connect_timeout_ms;    /* 0: 10 s */
-    long timeout_ms;            /* default total per exchange; 0: 60 s */
-    size_t max_response_bytes;  /* 0: 4 MiB; a bigger body is KIT_ERR_TOO_LARGE */
+    long connect_timeout_ms; /* 0: 10 s */
+    long timeout_ms;         /* default total per exchange; 0: 60 s */
+    size_t
+        max_response_bytes; /* 0: 4 MiB; a bigger body is KIT_ERR_TOO_LARGE */
 } kit_curl_config;
 
 /*

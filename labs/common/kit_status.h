@@ -18,12 +18,12 @@ typedef enum kit_status {
     KIT_ERR_IO,              /* a file could not be read or written */
 
     /* The transport: no usable HTTP response arrived. */
-    KIT_ERR_TIMEOUT,        /* connect or total timeout (curl 28); HTTP 408 */
-    KIT_ERR_CONNECT,        /* refused, unreachable, DNS (curl 6, 7) */
-    KIT_ERR_RESET,          /* reset or closed without a reply (curl 52, 56) */
-    KIT_ERR_NETWORK,        /* any other transfer failure (curl 18, ...) */
-    KIT_ERR_TOO_LARGE,      /* the response passed the size cap */
-    KIT_ERR_BAD_RESPONSE,   /* a 2xx whose body is not what the API sends */
+    KIT_ERR_TIMEOUT,      /* connect or total timeout (curl 28); HTTP 408 */
+    KIT_ERR_CONNECT,      /* refused, unreachable, DNS (curl 6, 7) */
+    KIT_ERR_RESET,        /* reset or closed without a reply (curl 52, 56) */
+    KIT_ERR_NETWORK,      /* any other transfer failure (curl 18, ...) */
+    KIT_ERR_TOO_LARGE,    /* the response passed the size cap */
+    KIT_ERR_BAD_RESPONSE, /* a 2xx whose body is not what the API sends */
 
     /* The provider answered with an error status. */
     KIT_ERR_BAD_REQUEST, /* 400, 413, 422: malformed or too long */
@@ -36,9 +36,9 @@ typedef enum kit_status {
     KIT_ERR_HTTP,        /* any other unexpected status */
 
     /* Decisions the client makes on its own. */
-    KIT_ERR_CIRCUIT_OPEN,   /* the circuit breaker refused the call */
-    KIT_ERR_BUDGET,         /* the budget refused the call */
-    KIT_ERR_RETRY_BUDGET,   /* the retry budget is spent */
+    KIT_ERR_CIRCUIT_OPEN, /* the circuit breaker refused the call */
+    KIT_ERR_BUDGET,       /* the budget refused the call */
+    KIT_ERR_RETRY_BUDGET, /* the retry budget is spent */
 } kit_status;
 
 /*

@@ -132,14 +132,14 @@ static void verdict(const char *prefix, const struct job *j, char *buf,
 
     path_of(out, sizeof(out), prefix, j->index, "out");
     path_of(err, sizeof(err), prefix, j->index, "err");
-    snprintf(buf, n, "%s%s%s%s",
-             has_line(out, "[ RUN      ] ", j->name) ? " run" : "",
-             has_line(out, "[       OK ] ", j->name) ? " ok" : "",
-             has_line(out, "[  SKIPPED ] ", j->name) ? " skipped" : "",
-             has_line(err, "[  ERROR   ] --- Test failed with exception: ",
-                      NULL)
-                 ? " crash"
-                 : "");
+    snprintf(
+        buf, n, "%s%s%s%s",
+        has_line(out, "[ RUN      ] ", j->name) ? " run" : "",
+        has_line(out, "[       OK ] ", j->name) ? " ok" : "",
+        has_line(out, "[  SKIPPED ] ", j->name) ? " skipped" : "",
+        has_line(err, "[  ERROR   ] --- Test failed with exception: ", NULL)
+            ? " crash"
+            : "");
 }
 
 static void finish(const char *prefix, const struct job *j, int status)

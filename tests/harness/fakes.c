@@ -129,14 +129,15 @@ static kit_status ft_send(void *self, const kit_http_request *req,
     snprintf(ft->last_url, sizeof(ft->last_url), "%s",
              req->url ? req->url : "");
     snprintf(ft->last_body, sizeof(ft->last_body), "%.*s",
-             (int)(req->body_len < sizeof(ft->last_body) ? req->body_len
-                                                          : sizeof(ft->last_body) - 1),
+             (int)(req->body_len < sizeof(ft->last_body)
+                       ? req->body_len
+                       : sizeof(ft->last_body) - 1),
              req->body ? req->body : "");
     ft->last_headers[0] = '\0';
     for (size_t i = 0; req->headers && req->headers[i]; i++) {
-        int n = snprintf(ft->last_headers + used,
-                         sizeof(ft->last_headers) - used, "%s\n",
-                         req->headers[i]);
+        int n =
+            snprintf(ft->last_headers + used, sizeof(ft->last_headers) - used,
+                     "%s\n", req->headers[i]);
         if (n < 0 || (size_t)n >= sizeof(ft->last_headers) - used)
             break;
         used += (size_t)n;
@@ -176,8 +177,7 @@ void fake_transport_init(fake_transport *ft, const fake_step *steps,
     ft->clock = clock;
 }
 
-const char *fake_anthropic_ok(const char *text, long in_tokens,
-                              long out_tokens)
+const char *fake_anthropic_ok(const char *text, long in_tokens, long out_tokens)
 {
     static char buf[4096];
 

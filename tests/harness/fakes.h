@@ -18,17 +18,17 @@
 enum { FAKE_MAX_RECORDS = 256 };
 
 typedef struct fake_clock {
-    kit_clock clock;       /* pass &fc->clock wherever a kit_clock is wanted */
-    pthread_mutex_t lock;  /* the fake is safe across threads */
+    kit_clock clock;      /* pass &fc->clock wherever a kit_clock is wanted */
+    pthread_mutex_t lock; /* the fake is safe across threads */
     uint64_t now_ms;
-    int64_t wall_s;        /* moves with now_ms: wall = start + now/1000 */
+    int64_t wall_s; /* moves with now_ms: wall = start + now/1000 */
     int64_t wall_start_s;
     uint64_t start_ms;
     uint64_t sleeps[FAKE_MAX_RECORDS]; /* each sleep asked for, in order */
-    size_t n_sleeps;       /* may exceed FAKE_MAX_RECORDS; only the first kept */
-    uint64_t slept_ms;     /* total */
-    uint32_t rng;          /* xorshift state for random_u32 */
-    bool fixed_random;     /* when true random_u32 returns random_value */
+    size_t n_sleeps;   /* may exceed FAKE_MAX_RECORDS; only the first kept */
+    uint64_t slept_ms; /* total */
+    uint32_t rng;      /* xorshift state for random_u32 */
+    bool fixed_random; /* when true random_u32 returns random_value */
     uint32_t random_value;
 } fake_clock;
 
@@ -41,19 +41,20 @@ void fake_clock_advance(fake_clock *fc, uint64_t ms);
 
 /* One scripted exchange. */
 typedef struct fake_step {
-    kit_status transport;   /* KIT_OK for an HTTP answer, else the failure */
-    long status;            /* HTTP status when transport is KIT_OK */
-    const char *body;       /* response body, or NULL for "" */
-    long retry_after_ms;    /* -1 for none */
-    const char *headers;    /* raw extra header block ("a: 1\r\nb: 2\r\n"), or NULL */
-    uint64_t takes_ms;      /* how long the exchange takes on the fake clock */
+    kit_status transport; /* KIT_OK for an HTTP answer, else the failure */
+    long status;          /* HTTP status when transport is KIT_OK */
+    const char *body;     /* response body, or NULL for "" */
+    long retry_after_ms;  /* -1 for none */
+    const char
+        *headers; /* raw extra header block ("a: 1\r\nb: 2\r\n"), or NULL */
+    uint64_t takes_ms; /* how long the exchange takes on the fake clock */
 } fake_step;
 
 typedef struct fake_transport {
     kit_transport transport; /* pass &ft->transport wherever one is wanted */
     const fake_step *steps;
-    size_t n_steps;          /* after the last step, the last repeats */
-    fake_clock *clock;       /* optional: records times, advances takes_ms */
+    size_t n_steps;    /* after the last step, the last repeats */
+    fake_clock *clock; /* optional: records times, advances takes_ms */
     size_t calls;
     uint64_t call_at_ms[FAKE_MAX_RECORDS]; /* the fake time of each call */
     char last_url[512];

@@ -132,8 +132,8 @@ const char *http_header(const http_result *r, const char *name, char *buf,
                 found++;
                 found_len--;
             }
-            while (found_len &&
-                   (found[found_len - 1] == ' ' || found[found_len - 1] == '\t'))
+            while (found_len && (found[found_len - 1] == ' ' ||
+                                 found[found_len - 1] == '\t'))
                 found_len--;
         }
         if (!end)
@@ -228,8 +228,10 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
     if (!exe || !*exe)
         exe = "build/mockserver";
     if (access(exe, X_OK) != 0) {
-        fprintf(stderr, "harness: the mock server %s is missing; "
-                        "run the tests through make\n", exe);
+        fprintf(stderr,
+                "harness: the mock server %s is missing; "
+                "run the tests through make\n",
+                exe);
         return -1;
     }
     fd = mkstemp(port_file);
@@ -279,8 +281,10 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
 
     for (int waited = 0; waited < patience_ms; waited += 10) {
         if (waitpid(m->pid, &status, WNOHANG) == m->pid) {
-            fprintf(stderr, "harness: the mock server exited at start "
-                            "(status %d)\n", WEXITSTATUS(status));
+            fprintf(stderr,
+                    "harness: the mock server exited at start "
+                    "(status %d)\n",
+                    WEXITSTATUS(status));
             m->pid = 0;
             unlink(port_file);
             return -1;
@@ -297,8 +301,10 @@ int mockproc_start(mockproc *m, const char *const *extra_args)
         }
         sleep_ms(10);
     }
-    fprintf(stderr, "harness: the mock server did not become healthy "
-                    "within %d s\n", patience_ms / 1000);
+    fprintf(stderr,
+            "harness: the mock server did not become healthy "
+            "within %d s\n",
+            patience_ms / 1000);
     unlink(port_file);
     mockproc_stop(m);
     return -1;
@@ -321,14 +327,18 @@ int mockproc_stop(mockproc *m)
 
             m->pid = 0;
             if (code != 0)
-                fprintf(stderr, "harness: the mock server stopped with "
-                                "status %d, not 0\n", code);
+                fprintf(stderr,
+                        "harness: the mock server stopped with "
+                        "status %d, not 0\n",
+                        code);
             return code;
         }
         sleep_ms(10);
     }
-    fprintf(stderr, "harness: the mock server ignored SIGTERM for %d s; "
-                    "killing pid %d\n", patience_ms / 1000, (int)m->pid);
+    fprintf(stderr,
+            "harness: the mock server ignored SIGTERM for %d s; "
+            "killing pid %d\n",
+            patience_ms / 1000, (int)m->pid);
     kill(m->pid, SIGKILL);
     waitpid(m->pid, &status, 0);
     m->pid = 0;
@@ -347,8 +357,8 @@ void mockproc_export_env(const mockproc *m)
 long mockctl(const mockproc *m, const char *method, const char *path,
              const char *json_body, cJSON **json_out)
 {
-    static const char *const json_headers[] = {
-        "Content-Type: application/json", NULL};
+    static const char *const json_headers[] = {"Content-Type: application/json",
+                                               NULL};
     char url[512];
     http_result r;
     long status;
@@ -485,8 +495,7 @@ const char *journal_timeline(const cJSON *journal, char *buf, size_t n)
         w = snprintf(buf + used, n - used,
                      "  #%d  t=+%.0f ms  (waited %.0f ms)  %s%s\n", ++i,
                      at - first, at - prev, what,
-                     cJSON_IsTrue(early) ? "  EARLY: before retry-after"
-                                         : "");
+                     cJSON_IsTrue(early) ? "  EARLY: before retry-after" : "");
         if (w < 0 || (size_t)w >= n - used)
             break;
         used += (size_t)w;
@@ -528,8 +537,8 @@ int harness_main(int argc, char **argv, const char *group,
             printf("%s\n", tests[i].name);
         return 0;
     }
-    if (argc > 1 && (strcmp(argv[1], "--help") == 0 ||
-                     strcmp(argv[1], "-h") == 0)) {
+    if (argc > 1 &&
+        (strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0)) {
         printf("usage: %s [--list] [TEST_NAME...]\n"
                "  with no names, runs every test of the group %s\n",
                argv[0], group);

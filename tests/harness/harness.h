@@ -61,13 +61,13 @@ void mockproc_export_env(const mockproc *m);
 /* ---- Raw HTTP ------------------------------------------------------------ */
 
 typedef struct http_result {
-    CURLcode curl;    /* CURLE_OK when a whole response arrived */
-    long status;      /* HTTP status, 0 when none arrived */
-    char *body;       /* NUL-terminated; caller frees with http_result_free */
+    CURLcode curl; /* CURLE_OK when a whole response arrived */
+    long status;   /* HTTP status, 0 when none arrived */
+    char *body;    /* NUL-terminated; caller frees with http_result_free */
     size_t body_len;
-    char *headers;    /* the raw response header block, NUL-terminated */
-    double total_s;   /* curl's total time */
-    long local_port;  /* our side's TCP port */
+    char *headers;   /* the raw response header block, NUL-terminated */
+    double total_s;  /* curl's total time */
+    long local_port; /* our side's TCP port */
 } http_result;
 
 /*
