@@ -92,7 +92,7 @@ PROG_BINS := $(foreach n,$(LAB_IDS),$(foreach p,$(call lab_progs,$(n)),$(if $(HA
 
 .PHONY: all deps test check grade demo mock format format-check clean help \
         headers-check starter-check run watch progress handout gradescope \
-        grader-selftest mutants
+        grader-selftest mutants metrics-demo
 
 all: $(BUILD)/mockserver $(BUILD)/libkit.a $(KIT_TESTS) $(SOL_TEST_BINS) \
      $(LAB_TEST_BINS) $(PROG_BINS)
@@ -111,6 +111,7 @@ help:
 	@echo "  make progress      which labs are done"
 	@echo "  make run LAB=N PROG=NAME [ARGS=...]   run a lab program built from your code"
 	@echo "  make mock          run the mock server in the foreground (port 8080)"
+	@echo "  make metrics-demo [SOL=1]   lab 6: a workload's metrics at localhost:8000/metrics"
 	@echo "For instructors (see tests/grader/README.md):"
 	@echo "  make grade SUBMISSION=DIR | SUBMISSIONS=DIR   grade one learner or a class"
 	@echo "  make handout       the learner's distribution (no solutions, no hidden tests)"
@@ -235,6 +236,12 @@ run: all
 
 demo: all
 	@$(RUN_ENV) sh tests/tools/demo.sh $(BUILD) $(if $(filter 1,$(OUTAGE)),outage)
+
+# The lab 6 workload served at /metrics (your lab 6; SOL=1: the reference).
+METRICS_PORT ?= 8000
+METRICS_SECONDS ?= 300
+metrics-demo: all
+	@sh tests/tools/metrics-demo.sh $(BUILD) $(if $(filter 1,$(SOL)),sol,lab) $(METRICS_PORT) $(METRICS_SECONDS)
 
 mock: $(BUILD)/mockserver
 	$(BUILD)/mockserver --port 8080

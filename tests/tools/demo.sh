@@ -35,53 +35,10 @@ for exe in "$SERVER" "$CAPSTONE"; do
     fi
 done
 
-port_file=$(mktemp "${TMPDIR:-/tmp}/demo-port.XXXXXX") || exit 2
-server_pid=""
-
-stop_server() {
-    if [ -n "$server_pid" ]; then
-        kill -TERM "$server_pid" 2>/dev/null
-        # A bounded wait (3 s), then the hard way: it is our child.
-        i=0
-        while kill -0 "$server_pid" 2>/dev/null && [ $i -lt 30 ]; do
-            sleep 0.1
-            i=$((i + 1))
-        done
-        kill -KILL "$server_pid" 2>/dev/null
-        wait "$server_pid" 2>/dev/null
-        server_pid=""
-    fi
-    rm -f "$port_file"
-}
-trap stop_server EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
-
-# The port file is written once the server listens; wait for it (10 s).
-: >"$port_file"
-"$SERVER" --port 0 --quiet --port-file "$port_file" --tier "$TIER" \
-    --time-scale "$SCALE" >/dev/null &
-server_pid=$!
-port=""
-i=0
-while [ $i -lt 100 ]; do
-    # Complete once it holds a whole line: the port and a newline.
-    if [ "$(wc -l <"$port_file")" -ge 1 ]; then
-        port=$(cat "$port_file")
-        break
-    fi
-    if ! kill -0 "$server_pid" 2>/dev/null; then
-        echo "demo: the mock server exited at start" >&2
-        server_pid=""
-        exit 1
-    fi
-    sleep 0.1
-    i=$((i + 1))
-done
-if [ -z "$port" ]; then
-    echo "demo: the mock server did not start within 10 s" >&2
-    exit 1
-fi
+. "$(dirname "$0")/mockserver.sh"
+mock_start "$SERVER" --tier "$TIER" --time-scale "$SCALE" || exit 1
+server_pid=$mock_pid
+port=$mock_port
 
 echo "demo: mock server (pid $server_pid) on http://127.0.0.1:$port," \
     "--tier $TIER --time-scale $SCALE"

@@ -1,0 +1,62 @@
+# Sourced by the kit's scripts: start the mock server on a free port and
+# always stop it. The server is tracked by its pid (never killed by name).
+#
+#     . tests/tools/mockserver.sh
+#     mock_start build/mockserver --tier anthropic-tier1   # sets mock_pid, mock_port
+#     ... use http://127.0.0.1:$mock_port ...
+#     (mock_stop runs on every exit path: mock_start installs the trap)
+
+mock_pid=""
+mock_port=""
+mock_port_file=""
+
+mock_stop() {
+    if [ -n "$mock_pid" ]; then
+        kill -TERM "$mock_pid" 2>/dev/null
+        # A bounded wait (3 s), then the hard way: it is our child.
+        _i=0
+        while kill -0 "$mock_pid" 2>/dev/null && [ $_i -lt 30 ]; do
+            sleep 0.1
+            _i=$((_i + 1))
+        done
+        kill -KILL "$mock_pid" 2>/dev/null
+        wait "$mock_pid" 2>/dev/null
+        mock_pid=""
+    fi
+    [ -n "$mock_port_file" ] && rm -f "$mock_port_file"
+    mock_port_file=""
+}
+
+# mock_start SERVER [FLAGS...]: returns non-zero, with a message, when the
+# server does not come up within 10 s.
+mock_start() {
+    _server=$1
+    shift
+    if [ ! -x "$_server" ]; then
+        echo "$0: $_server is missing (build it with make)" >&2
+        return 2
+    fi
+    mock_port_file=$(mktemp "${TMPDIR:-/tmp}/mock-port.XXXXXX") || return 2
+    trap mock_stop EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+    "$_server" --port 0 --quiet --port-file "$mock_port_file" "$@" >/dev/null &
+    mock_pid=$!
+    _i=0
+    while [ $_i -lt 100 ]; do
+        # Complete once it holds a whole line: the port and a newline.
+        if [ "$(wc -l <"$mock_port_file")" -ge 1 ]; then
+            mock_port=$(cat "$mock_port_file")
+            return 0
+        fi
+        if ! kill -0 "$mock_pid" 2>/dev/null; then
+            echo "$0: the mock server exited at start" >&2
+            mock_pid=""
+            return 1
+        fi
+        sleep 0.1
+        _i=$((_i + 1))
+    done
+    echo "$0: the mock server did not start within 10 s" >&2
+    return 1
+}
