@@ -107,17 +107,100 @@ out:
 /* ---- The reply -------------------------------------------------------------
  */
 
-/* A JSON number that is a whole count >= 0, or -1. */
-static long count_of(const cJSON *item)
+/*
+ * The largest token count a reply may claim. No model reads or writes
+ * anywhere near 10^15 tokens in one call, and below 2^53 the count is exact
+ * in a double and fits a 64-bit long, so anything larger is a broken or
+ * hostile server, not a bill. Lab 4's reference providers use the same
+ * bound.
+ */
+#define MAX_TOKEN_COUNT 1e15
+
+/*
+ * Reads usage.<name> into *out when it is a whole count from 0 to
+ * MAX_TOKEN_COUNT. Otherwise returns false with the reason in err: a
+ * negative or absurd count is rejected, never clamped, since a clamped
+ * number would be a bill the provider never sent.
+ */
+static bool read_count(const cJSON *usage, const char *name, long *out,
+                       char *err, size_t errlen)
 {
+    const cJSON *item = cJSON_GetObjectItemCaseSensitive(usage, name);
     double v;
 
-    if (!cJSON_IsNumber(item))
-        return -1;
+    if (!cJSON_IsNumber(item)) {
+        set_err(err, errlen, "usage.%s is missing or not a number", name);
+        return false;
+    }
     v = item->valuedouble;
-    if (v < 0 || v > 1e15 || floor(v) != v)
-        return -1;
-    return (long)v;
+    if (v < 0) {
+        set_err(err, errlen, "usage.%s is negative (%.6g)", name, v);
+        return false;
+    }
+    if (!(v <= MAX_TOKEN_COUNT)) {
+        set_err(err, errlen,
+                "usage.%s (%.6g) is above %.0g, not a believable count", name,
+                v, MAX_TOKEN_COUNT);
+        return false;
+    }
+    if (floor(v) != v) {
+        set_err(err, errlen, "usage.%s (%.6g) is not a whole number", name, v);
+        return false;
+    }
+    *out = (long)v;
+    return true;
+}
+
+/* Why a body is not a JSON object, in words a learner can act on. */
+static void say_not_an_object(const cJSON *root, const char *body, size_t len,
+                              const char *parse_end, char *err, size_t errlen)
+{
+    size_t i = 0;
+
+    while (i < len && (body[i] == ' ' || body[i] == '\t' || body[i] == '\r' ||
+                       body[i] == '\n'))
+        i++;
+    if (i < len && body[i] == '<')
+        set_err(err, errlen,
+                "the response body is HTML, not JSON (a proxy's or load "
+                "balancer's page?)");
+    else if (!root && parse_end && parse_end >= body && parse_end <= body + len)
+        set_err(err, errlen,
+                "the response body is not valid JSON (it breaks at byte "
+                "%zu of %zu)",
+                (size_t)(parse_end - body), len);
+    else if (!root)
+        set_err(err, errlen, "the response body is not valid JSON");
+    else
+        set_err(err, errlen,
+                "the response body is JSON but not an object (it is %s)",
+                cJSON_IsNull(root)     ? "null"
+                : cJSON_IsArray(root)  ? "an array"
+                : cJSON_IsString(root) ? "a string"
+                : cJSON_IsNumber(root) ? "a number"
+                                       : "a boolean");
+}
+
+/*
+ * Explains a body with no content array: another provider's reply (the base
+ * URL points at the wrong API) or an error envelope sent with a 2xx.
+ */
+static void say_no_content(const cJSON *root, char *err, size_t errlen)
+{
+    const cJSON *error = cJSON_GetObjectItemCaseSensitive(root, "error");
+
+    if (cJSON_GetObjectItemCaseSensitive(root, "choices"))
+        set_err(err, errlen,
+                "it has \"choices\", not \"content\": an OpenAI-style "
+                "reply (does the base URL point at another provider?)");
+    else if (cJSON_GetObjectItemCaseSensitive(root, "candidates"))
+        set_err(err, errlen,
+                "it has \"candidates\", not \"content\": a Gemini-style "
+                "reply (does the base URL point at another provider?)");
+    else if (cJSON_IsObject(error))
+        set_err(err, errlen, "it is an error envelope, not a reply");
+    else
+        set_err(err, errlen, "\"content\" is missing or not an array");
 }
 
 kit_status kit_anthropic_parse_reply(const char *body, size_t len,
@@ -126,6 +209,7 @@ kit_status kit_anthropic_parse_reply(const char *body, size_t len,
 {
     cJSON *root = NULL;
     const cJSON *content, *block, *usage, *model, *stop, *type;
+    const char *parse_end = NULL;
     size_t text_len = 0;
     char *text = NULL;
     long in_tokens, out_tokens;
@@ -140,20 +224,36 @@ kit_status kit_anthropic_parse_reply(const char *body, size_t len,
         set_err(err, errlen, "the response body is empty");
         return KIT_ERR_BAD_RESPONSE;
     }
-    root = cJSON_ParseWithLengthOpts(body, len, NULL, false);
+    root = cJSON_ParseWithLengthOpts(body, len, &parse_end, false);
     if (!cJSON_IsObject(root)) {
-        set_err(err, errlen, "the response body is not a JSON object");
+        say_not_an_object(root, body, len, parse_end, err, errlen);
         goto out;
     }
     type = cJSON_GetObjectItemCaseSensitive(root, "type");
+    if (cJSON_IsString(type) && strcmp(type->valuestring, "error") == 0) {
+        char etype[48], emsg[96];
+
+        /* An error envelope behind a 2xx: say what it said. */
+        if (kit_anthropic_parse_error(body, len, etype, sizeof(etype), emsg,
+                                      sizeof(emsg)))
+            set_err(err, errlen, "it is an error envelope (%s: %s)", etype,
+                    emsg);
+        else
+            set_err(err, errlen, "it is an error envelope, not a reply");
+        goto out;
+    }
     if (type &&
         !(cJSON_IsString(type) && strcmp(type->valuestring, "message") == 0)) {
         set_err(err, errlen, "\"type\" is not \"message\"");
         goto out;
     }
     content = cJSON_GetObjectItemCaseSensitive(root, "content");
+    if (!content) {
+        say_no_content(root, err, errlen);
+        goto out;
+    }
     if (!cJSON_IsArray(content)) {
-        set_err(err, errlen, "\"content\" is missing or not an array");
+        set_err(err, errlen, "\"content\" is not an array");
         goto out;
     }
     /* First pass: check every block and add up the text's length. Blocks
@@ -176,16 +276,13 @@ kit_status kit_anthropic_parse_reply(const char *body, size_t len,
         text_len += strlen(btext->valuestring);
     }
     usage = cJSON_GetObjectItemCaseSensitive(root, "usage");
-    in_tokens =
-        count_of(cJSON_GetObjectItemCaseSensitive(usage, "input_tokens"));
-    out_tokens =
-        count_of(cJSON_GetObjectItemCaseSensitive(usage, "output_tokens"));
-    if (!cJSON_IsObject(usage) || in_tokens < 0 || out_tokens < 0) {
-        set_err(err, errlen,
-                "\"usage\" lacks whole input_tokens and "
-                "output_tokens");
+    if (!cJSON_IsObject(usage)) {
+        set_err(err, errlen, "\"usage\" is missing or not an object");
         goto out;
     }
+    if (!read_count(usage, "input_tokens", &in_tokens, err, errlen) ||
+        !read_count(usage, "output_tokens", &out_tokens, err, errlen))
+        goto out;
     model = cJSON_GetObjectItemCaseSensitive(root, "model");
     if (!cJSON_IsString(model)) {
         set_err(err, errlen, "\"model\" is missing or not a string");
@@ -270,6 +367,29 @@ bool kit_anthropic_parse_error(const char *body, size_t len, char *type,
 /* ---- One attempt ------------------------------------------------------------
  */
 
+/*
+ * An error status whose body is no envelope: name what came instead (an
+ * empty body, or its content type: a proxy's text/html page, say), so the
+ * learner can tell a gateway's 502 from the provider's.
+ */
+static void say_no_envelope(const kit_http_response *resp, char *msg,
+                            size_t msglen)
+{
+    char ctype[64];
+
+    if (resp->body_len == 0)
+        snprintf(msg, msglen, "HTTP %ld without an error envelope (empty body)",
+                 resp->status);
+    else if (kit_http_header(resp, "content-type", ctype, sizeof(ctype)))
+        snprintf(msg, msglen,
+                 "HTTP %ld without an error envelope (a %zu-byte %s body)",
+                 resp->status, resp->body_len, ctype);
+    else
+        snprintf(msg, msglen,
+                 "HTTP %ld without an error envelope (a %zu-byte body)",
+                 resp->status, resp->body_len);
+}
+
 kit_status kit_anthropic_call(const kit_transport *t, const kit_endpoint *ep,
                               const kit_chat_request *req,
                               kit_chat_reply *reply, kit_attempt *info)
@@ -323,8 +443,7 @@ kit_status kit_anthropic_call(const kit_transport *t, const kit_endpoint *ep,
             !kit_anthropic_parse_error(
                 resp.body, resp.body_len, info->error_type,
                 sizeof(info->error_type), info->message, sizeof(info->message)))
-            snprintf(info->message, sizeof(info->message),
-                     "HTTP %ld without an error envelope", resp.status);
+            say_no_envelope(&resp, info->message, sizeof(info->message));
         goto out;
     }
 
