@@ -174,7 +174,7 @@ $(foreach n,$(LAB_IDS),$(eval $(call lab_rules,$(n))))
 
 RUN_ENV := MOCKSERVER=$(BUILD)/mockserver
 
-test: all headers-check
+test: all headers-check format-check
 	@sh tests/tools/secrets-check.sh
 	@$(RUN_ENV) sh tests/tools/run-tests.sh $(KIT_TESTS) $(SOL_TEST_BINS)
 	@$(RUN_ENV) sh tests/tools/starter-check.sh $(LAB_TEST_BINS)
@@ -251,7 +251,7 @@ format:
 	clang-format -i $(FORMAT_SRCS)
 
 format-check:
-	clang-format --dry-run --Werror $(FORMAT_SRCS)
+	@clang-format --dry-run --Werror $(FORMAT_SRCS) && echo "format-check: every C file matches .clang-format"
 
 clean:
 	rm -rf build

@@ -7,7 +7,7 @@ PKGS="libcurl libcjson cmocka libmicrohttpd"
 DEBS="pkg-config libcurl4-openssl-dev libcjson-dev libcmocka-dev libmicrohttpd-dev"
 
 # Tools the test suite runs, as command:Debian-package pairs.
-TOOLS="promtool:prometheus xmllint:libxml2-utils timeout:coreutils"
+TOOLS="promtool:prometheus xmllint:libxml2-utils timeout:coreutils clang-format:clang-format"
 
 missing=""
 if command -v pkg-config >/dev/null 2>&1; then
