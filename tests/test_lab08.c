@@ -4,7 +4,7 @@
  * simulation of the provider's bucket; batch_run runs against the mock
  * server twice: once on a scripted key to check its counting, and once as
  * the course's story in small (200 configs at anthropic-tier1, scaled so a
- * provider minute lasts 600 ms, through a storm, with the NOC chatbot on
+ * provider minute lasts 300 ms, through a storm, with the NOC chatbot on
  * the same key). The storm run happens once and its four tests share it.
  */
 #include "harness.h"
@@ -416,8 +416,8 @@ static void test_batch_run_reports_every_attempt_and_config(void **state)
 /* ---- The story, in small: the storm run ---------------------------------- */
 
 #define STORM_CONFIGS   200
-#define STORM_SCALE     0.01
-#define STORM_SCALE_ARG "0.01"
+#define STORM_SCALE     0.005
+#define STORM_SCALE_ARG "0.005"
 
 /* A few failures up front, then 2 % chaos, for every request of the key
  * (the chatbot's too). */
