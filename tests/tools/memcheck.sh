@@ -52,7 +52,7 @@ for prog in "$@"; do
     # 240 ms). When tests failed, and a failed CMocka test leaks what its
     # longjmp skipped, the verdict comes from two runs that pass: every
     # other test together, then the failed ones alone. Each retry is named.
-    failed=$(sed -n 's/^\[  FAILED  \] \([a-z_0-9]*\)$/\1/p' "$logdir/$name.out" | sort -u)
+    failed=$(sed -n 's/^\[  FAILED  \] \([A-Za-z_0-9]*\)$/\1/p' "$logdir/$name.out" | sort -u)
     if [ $rc != 0 ] && [ -n "$failed" ] && servers_clean "$name"; then
         others=$("$prog" --list | grep -vxF "$failed")
         ok=1
