@@ -122,6 +122,7 @@ help:
 	@echo "  make fuzz          libFuzzer on every parser (FUZZ_SECONDS each)"
 	@echo "  make memcheck      tests under valgrind, mock server included"
 	@echo "  make soak          256 connections on the mock server (SOAK_SECONDS)"
+	@echo "  make crash-test    SIGKILL a usage-log writer 200 times; 8 threads on a budget"
 	@echo "  make format / format-check   clang-format the sources / check them"
 	@echo "  make clean         remove build/"
 	@echo "Variables: CC=clang, SANITIZE=1 (ASan+UBSan)."
@@ -178,6 +179,9 @@ test: all headers-check format-check
 	@sh tests/tools/secrets-check.sh
 	@$(RUN_ENV) sh tests/tools/run-tests.sh $(KIT_TESTS) $(SOL_TEST_BINS)
 	@$(RUN_ENV) sh tests/tools/starter-check.sh $(LAB_TEST_BINS)
+	@$(CRASH_TEST) >$(BUILD)/crash/last.txt 2>&1; rc=$$?; cat $(BUILD)/crash/last.txt; \
+	    counts=$$(sed -n 's/^\([0-9]*\) passed, \([0-9]*\) failed$$/\1 \2/p' $(BUILD)/crash/last.txt); \
+	    sh tests/grader/tally.sh $(BUILD)/test-tally crash-test $${counts:-0 1}; exit $$rc
 	@$(MAKE) --no-print-directory grader-selftest
 	@$(MAKE) --no-print-directory mutants
 	@sh tests/grader/tally.sh $(BUILD)/test-tally
@@ -328,5 +332,5 @@ memcheck: $(BUILD)/mockserver $(MEMCHECK_BINS)
 	@test "$(SANITIZE)" != 1 || { echo "memcheck: valgrind cannot run sanitizer builds; drop SANITIZE=1"; exit 2; }
 	@MOCKSERVER=$(BUILD)/mockserver sh tests/tools/memcheck.sh $(BUILD) $(MEMCHECK_BINS)
 
-test: crash-test
+test: $(CRASH_TEST)
 # ---- end of reliability -----------------------------------------------------------

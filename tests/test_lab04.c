@@ -886,7 +886,8 @@ static client *mock_client(const kit_provider_ops *p, const char *key,
     cfg.retry.max_retries = max_retries;
     cfg.retry.initial_delay_ms = 10;
     cfg.retry.max_delay_ms = 40;
-    cfg.timeout_ms = 300;
+    cfg.timeout_ms =
+        3000; /* generous: a slow machine must not turn a call into a retry */
     st = client_create(&cfg, &c, err, sizeof(err));
     expect_that(st == KIT_OK && c, "client_create for %s failed: %s (%s)",
                 p->name, kit_strerror(st), err);
