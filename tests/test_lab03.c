@@ -71,27 +71,6 @@ static void make_bodies(void)
     snprintf(ok_small, sizeof(ok_small), "%s", fake_anthropic_ok("ok", 10, 2));
 }
 
-static fake_step ok_step(const char *body, uint64_t takes_ms)
-{
-    fake_step s = {KIT_OK, 200, body, -1, NULL, takes_ms};
-
-    return s;
-}
-
-static fake_step http_step(long status, const char *body, long retry_after)
-{
-    fake_step s = {KIT_OK, status, body, retry_after, NULL, 5};
-
-    return s;
-}
-
-static fake_step wire_step(kit_status failure)
-{
-    fake_step s = {failure, 0, NULL, -1, NULL, 5};
-
-    return s;
-}
-
 typedef struct rig {
     fake_clock fc;
     fake_transport ft;
@@ -200,7 +179,7 @@ static void test_client_create_reads_the_key_from_the_environment(void **state)
     rig g;
 
     (void)state;
-    steps[0] = ok_step(ok_small, 1);
+    steps[0] = fake_ok(ok_small, 1);
     rig_start(&g, steps, 1);
     setenv("ANTHROPIC_API_KEY", "  test-key-from-env\n", 1);
     cfg = rig_config(&g, 0);
@@ -218,7 +197,7 @@ static void test_client_create_reads_the_key_from_the_environment(void **state)
     rig_close(&g);
 
     /* The configured key wins over the environment. */
-    steps[0] = ok_step(ok_small, 1);
+    steps[0] = fake_ok(ok_small, 1);
     rig_start(&g, steps, 1);
     cfg = rig_config(&g, 0);
     cfg.api_key = "test-key-from-config";
@@ -232,7 +211,7 @@ static void test_client_create_reads_the_key_from_the_environment(void **state)
     rig_close(&g);
 
     /* Another variable, when the config says so. */
-    steps[0] = ok_step(ok_small, 1);
+    steps[0] = fake_ok(ok_small, 1);
     rig_start(&g, steps, 1);
     setenv("LAB3_OTHER_KEY", "test-key-other-var", 1);
     cfg = rig_config(&g, 0);
@@ -261,7 +240,7 @@ static void test_client_create_names_the_missing_key_variable(void **state)
     rig g;
 
     (void)state;
-    steps[0] = ok_step(ok_small, 1);
+    steps[0] = fake_ok(ok_small, 1);
     rig_start(&g, steps, 1);
     cfg = rig_config(&g, 0);
     cfg.api_key = NULL;
@@ -309,7 +288,7 @@ static void test_client_create_rejects_a_bad_config(void **state)
     rig g;
 
     (void)state;
-    steps[0] = ok_step(ok_small, 1);
+    steps[0] = fake_ok(ok_small, 1);
     rig_start(&g, steps, 1);
 
     st = client_create(NULL, &c, err, sizeof(err));
@@ -353,7 +332,7 @@ test_client_call_returns_text_tokens_cost_and_timestamp(void **state)
     rig g;
 
     (void)state;
-    steps[0] = ok_step(ok_hello, 42);
+    steps[0] = fake_ok(ok_hello, 42);
     rig_start(&g, steps, 1);
     {
         client_config cfg = rig_config(&g, 3);
@@ -414,7 +393,7 @@ static void test_client_call_sends_model_system_and_sampling(void **state)
     rig g;
 
     (void)state;
-    steps[0] = ok_step(ok_small, 1);
+    steps[0] = fake_ok(ok_small, 1);
     rig_open(&g, steps, 1, 0);
     expect_that(client_call(g.c, &p, &g.r) == KIT_OK, "the call failed: %s",
                 g.r.error);
@@ -465,7 +444,7 @@ static void test_client_call_rejects_bad_params_without_a_request(void **state)
     rig g;
 
     (void)state;
-    steps[0] = ok_step(ok_small, 1);
+    steps[0] = fake_ok(ok_small, 1);
     rig_open(&g, steps, 1, 3);
     st = client_call(g.c, &p, &g.r);
     expect_that(st == KIT_ERR_INVALID_ARG && g.r.status == KIT_ERR_INVALID_ARG,
@@ -499,10 +478,10 @@ static void test_client_retries_on_the_backoff_schedule(void **state)
     rig g;
 
     (void)state;
-    steps[0] = http_step(503, body_503, -1);
-    steps[1] = http_step(503, body_503, -1);
-    steps[2] = http_step(429, body_429, 700);
-    steps[3] = ok_step(ok_small, 5);
+    steps[0] = fake_http(503, body_503, -1, 5);
+    steps[1] = fake_http(503, body_503, -1, 5);
+    steps[2] = fake_http(429, body_429, 700, 5);
+    steps[3] = fake_ok(ok_small, 5);
     rig_open(&g, steps, 4, 3);
     expect_that(rig_call(&g, "storm") == KIT_OK,
                 "503, 503, 429, 200 with 3 "
@@ -528,10 +507,10 @@ static void test_client_retries_transport_failures(void **state)
     rig g;
 
     (void)state;
-    steps[0] = wire_step(KIT_ERR_TIMEOUT);
-    steps[1] = wire_step(KIT_ERR_RESET);
-    steps[2] = wire_step(KIT_ERR_CONNECT);
-    steps[3] = ok_step(ok_small, 5);
+    steps[0] = fake_fail(KIT_ERR_TIMEOUT, 5);
+    steps[1] = fake_fail(KIT_ERR_RESET, 5);
+    steps[2] = fake_fail(KIT_ERR_CONNECT, 5);
+    steps[3] = fake_ok(ok_small, 5);
     rig_open(&g, steps, 4, 3);
     expect_that(rig_call(&g, "flaky link") == KIT_OK,
                 "a timeout, a reset and "
@@ -564,8 +543,8 @@ static void test_client_does_not_retry_permanent_errors(void **state)
         rig g;
 
         rig_open(&g, steps, 2, 3);
-        steps[0] = http_step(cases[i].status, cases[i].body, -1);
-        steps[1] = ok_step(ok_small, 5);
+        steps[0] = fake_http(cases[i].status, cases[i].body, -1, 5);
+        steps[1] = fake_ok(ok_small, 5);
         rig_call(&g, "permanent");
         expect_that(g.r.status == cases[i].kind,
                     "HTTP %ld must end the call "
@@ -594,7 +573,7 @@ static void test_client_gives_up_after_max_retries(void **state)
     rig g;
 
     (void)state;
-    steps[0] = http_step(503, body_503, -1); /* the last step repeats */
+    steps[0] = fake_http(503, body_503, -1, 5); /* the last step repeats */
     rig_open(&g, steps, 1, 2);
     rig_call(&g, "down");
     expect_that(g.r.status == KIT_ERR_SERVER,
@@ -625,9 +604,9 @@ static void test_client_counts_calls_and_attempts_in_its_metrics(void **state)
     rig g;
 
     (void)state;
-    steps[0] = http_step(429, body_429, -1);
-    steps[1] = ok_step(ok_hello, 5);
-    steps[2] = http_step(401, body_401, -1);
+    steps[0] = fake_http(429, body_429, -1, 5);
+    steps[1] = fake_ok(ok_hello, 5);
+    steps[2] = fake_http(401, body_401, -1, 5);
     rig_open(&g, steps, 3, 3);
     rig_call(&g, "first");
     rig_call(&g, "second");
@@ -662,7 +641,7 @@ static void test_client_reset_metrics_starts_from_zero(void **state)
     rig g;
 
     (void)state;
-    steps[0] = ok_step(ok_hello, 7);
+    steps[0] = fake_ok(ok_hello, 7);
     rig_open(&g, steps, 1, 3);
     rig_call(&g, "one");
     rig_call(&g, "two");
@@ -709,9 +688,9 @@ static void test_client_reports_each_attempt_to_the_observer(void **state)
     rig g;
 
     (void)state;
-    steps[0] = http_step(529, body_503, -1);
-    steps[1] = wire_step(KIT_ERR_RESET);
-    steps[2] = ok_step(ok_small, 5);
+    steps[0] = fake_http(529, body_503, -1, 5);
+    steps[1] = fake_fail(KIT_ERR_RESET, 5);
+    steps[2] = fake_ok(ok_small, 5);
     rig_start(&g, steps, 3);
     cfg = rig_config(&g, 3);
     cfg.observer.on_attempt = hear;
@@ -771,8 +750,8 @@ static void test_client_calls_through_the_configured_provider(void **state)
 
     (void)state;
     memset(&seen, 0, sizeof(seen));
-    steps[0] = http_step(503, body_503, -1);
-    steps[1] = ok_step(ok_small, 5);
+    steps[0] = fake_http(503, body_503, -1, 5);
+    steps[1] = fake_ok(ok_small, 5);
     rig_start(&g, steps, 2);
     cfg = rig_config(&g, 3);
     cfg.provider = &noted_provider;
@@ -813,7 +792,7 @@ static void test_client_calls_through_the_configured_provider(void **state)
     rig_close(&g);
 
     /* No provider in the config: Anthropic, and the result says so. */
-    steps[0] = ok_step(ok_small, 5);
+    steps[0] = fake_ok(ok_small, 5);
     rig_open(&g, steps, 1, 0);
     rig_call(&g, "default");
     expect_that(g.r.status == KIT_OK && strcmp(g.r.provider, "anthropic") == 0,

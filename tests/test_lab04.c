@@ -75,27 +75,6 @@ static const char gemini_ok_sparse[] =
     "\"type.googleapis.com/google.rpc.RetryInfo\",\"retryDelay\":\"" delay     \
     "\"}]}}"
 
-static fake_step ok_step(const char *body)
-{
-    fake_step s = {KIT_OK, 200, body, -1, NULL, 5};
-
-    return s;
-}
-
-static fake_step http_step(long status, const char *body, long retry_after)
-{
-    fake_step s = {KIT_OK, status, body, retry_after, NULL, 5};
-
-    return s;
-}
-
-static fake_step wire_step(kit_status failure)
-{
-    fake_step s = {failure, 0, NULL, -1, NULL, 5};
-
-    return s;
-}
-
 /* ---- Unit rig: one provider call over the fake transport ----------------- */
 
 typedef struct wire {
@@ -178,7 +157,7 @@ static void test_openai_request_has_the_url_bearer_key_and_body(void **state)
     wire w = {0};
 
     (void)state;
-    steps[0] = ok_step(openai_ok);
+    steps[0] = fake_ok(openai_ok, 5);
     wire_call(&w, &provider_openai, steps, 1, &req, "test-key-openai");
     expect_that(w.ft.calls == 1,
                 "provider_openai.call made %zu requests; one call is exactly "
@@ -238,7 +217,7 @@ test_openai_reply_gives_text_tokens_model_and_finish_reason(void **state)
     wire w = {0};
 
     (void)state;
-    steps[0] = ok_step(openai_ok);
+    steps[0] = fake_ok(openai_ok, 5);
     steps[0].headers = "x-request-id: req_openai_42\r\n";
     wire_call(&w, &provider_openai, steps, 1, &req, "test-key-openai");
     expect_that(w.st == KIT_OK && w.info.status == KIT_OK,
@@ -283,7 +262,7 @@ static void expect_error_case(const kit_provider_ops *p, const char *model,
     kit_chat_request req = request_for(model);
     wire w = {0};
 
-    steps[0] = http_step(c->http, c->body, -1);
+    steps[0] = fake_http(c->http, c->body, -1, 5);
     wire_call(&w, p, steps, 1, &req, "test-key-errors");
     expect_that(w.st == c->want && w.info.status == c->want,
                 "%s: HTTP %ld gave \"%s\"; it must be \"%s\" (%s's envelope "
@@ -341,7 +320,7 @@ static void test_openai_error_envelopes_map_to_kit_status(void **state)
         expect_error_case(&provider_openai, "gpt-4o", &cases[i]);
 
     /* The wait the server asks for reaches the retry engine. */
-    steps[0] = http_step(429, cases[4].body, 1500);
+    steps[0] = fake_http(429, cases[4].body, 1500, 5);
     wire_call(&w, &provider_openai, steps, 1, &req, "test-key-errors");
     expect_that(w.info.retry_after_ms == 1500,
                 "a 429 with retry-after-ms 1500 gave info.retry_after_ms "
@@ -366,7 +345,7 @@ static void test_openai_refuses_a_reply_that_is_not_a_completion(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        steps[0] = ok_step(bodies[i]);
+        steps[0] = fake_ok(bodies[i], 5);
         wire_call(&w, &provider_openai, steps, 1, &req, "test-key-bad");
         expect_that(w.st == KIT_ERR_BAD_RESPONSE && w.reply.text == NULL,
                     "a 200 whose body is %s gave \"%s\"; a body without "
@@ -387,7 +366,7 @@ static void test_gemini_request_keeps_the_key_out_of_the_url(void **state)
     wire w = {0};
 
     (void)state;
-    steps[0] = ok_step(gemini_ok);
+    steps[0] = fake_ok(gemini_ok, 5);
     wire_call(&w, &provider_gemini, steps, 1, &req, "test-key-gemini");
     expect_that(w.ft.calls == 1,
                 "provider_gemini.call made %zu requests; "
@@ -421,7 +400,7 @@ test_gemini_request_body_has_contents_and_generation_config(void **state)
     wire w = {0};
 
     (void)state;
-    steps[0] = ok_step(gemini_ok);
+    steps[0] = fake_ok(gemini_ok, 5);
     req.max_tokens = 77;
     req.temperature = 0.25;
     wire_call(&w, &provider_gemini, steps, 1, &req, "test-key-gemini");
@@ -473,7 +452,7 @@ static void test_gemini_reply_joins_parts_and_reads_usage_metadata(void **state)
     wire w = {0};
 
     (void)state;
-    steps[0] = ok_step(gemini_ok);
+    steps[0] = fake_ok(gemini_ok, 5);
     wire_call(&w, &provider_gemini, steps, 1, &req, "test-key-gemini");
     expect_that(w.st == KIT_OK && w.info.status == KIT_OK,
                 "a 200 generateContent answer returned \"%s\" (%s); it must "
@@ -495,7 +474,7 @@ static void test_gemini_reply_joins_parts_and_reads_usage_metadata(void **state)
                 w.reply.model, w.reply.stop_reason);
 
     /* No answer tokens, no modelVersion: both are left out by the API. */
-    steps[0] = ok_step(gemini_ok_sparse);
+    steps[0] = fake_ok(gemini_ok_sparse, 5);
     wire_call(&w, &provider_gemini, steps, 1, &req, "test-key-gemini");
     expect_that(
         w.st == KIT_OK && w.reply.text && strcmp(w.reply.text, "") == 0 &&
@@ -554,7 +533,7 @@ static void test_gemini_resource_exhausted_gives_its_retry_delay(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        steps[0] = http_step(429, cases[i].body, -1);
+        steps[0] = fake_http(429, cases[i].body, -1, 5);
         wire_call(&w, &provider_gemini, steps, 1, &req, "test-key-quota");
         expect_that(w.st == KIT_ERR_RATE_LIMIT,
                     "RESOURCE_EXHAUSTED gave \"%s\"; it must be "
@@ -587,7 +566,7 @@ static void test_gemini_refuses_a_reply_that_is_not_an_answer(void **state)
 
     (void)state;
     for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
-        steps[0] = ok_step(bodies[i]);
+        steps[0] = fake_ok(bodies[i], 5);
         wire_call(&w, &provider_gemini, steps, 1, &req, "test-key-bad");
         expect_that(w.st == KIT_ERR_BAD_RESPONSE && w.reply.text == NULL,
                     "a 200 whose body is %s gave \"%s\"; a body without "
@@ -598,7 +577,7 @@ static void test_gemini_refuses_a_reply_that_is_not_an_answer(void **state)
     }
     /* A model name that would rewrite the URL never reaches the wire. */
     req.model = "gemini-1.5-flash:generateContent?key=x#";
-    steps[0] = ok_step(gemini_ok);
+    steps[0] = fake_ok(gemini_ok, 5);
     wire_call(&w, &provider_gemini, steps, 1, &req, "test-key-bad");
     expect_that(w.st == KIT_ERR_INVALID_ARG && w.ft.calls == 0,
                 "the model \"%s\" would change the URL's path and query; "
@@ -622,7 +601,7 @@ static void test_providers_pass_transport_failures_through(void **state)
             kit_chat_request req = request_for(models[i]);
             wire w = {0};
 
-            steps[0] = wire_step(failures[j]);
+            steps[0] = fake_fail(failures[j], 5);
             wire_call(&w, ps[i], steps, 1, &req, "test-key-wire");
             expect_that(w.st == failures[j] && w.info.status == failures[j] &&
                             w.info.http_status == 0,
@@ -638,7 +617,7 @@ static void test_providers_pass_transport_failures_through(void **state)
             fake_step steps[1];
             wire w = {0};
 
-            steps[0] = ok_step(openai_ok);
+            steps[0] = fake_ok(openai_ok, 5);
             wire_call(&w, ps[i], steps, 1, &req, "");
             expect_that(w.st == KIT_ERR_NO_KEY && w.ft.calls == 0,
                         "%s: an empty key gave \"%s\" after %zu requests; "
@@ -799,8 +778,8 @@ test_client_takes_openai_and_gemini_and_behaves_the_same(void **state)
         double cost;
     } cases[] = {
         {&provider_openai,
-         {http_step(429, openai_429, -1), http_step(503, openai_503, -1),
-          ok_step(openai_ok)},
+         {fake_http(429, openai_429, -1, 5), fake_http(503, openai_503, -1, 5),
+          fake_ok(openai_ok, 5)},
          {100, 200},
          12,
          34,
@@ -808,8 +787,8 @@ test_client_takes_openai_and_gemini_and_behaves_the_same(void **state)
         /* Gemini's 429 names its wait in the body: 2 s, not the 100 ms
          * backoff. */
         {&provider_gemini,
-         {http_step(429, GEMINI_429("2s"), -1), http_step(503, gemini_503, -1),
-          ok_step(gemini_ok)},
+         {fake_http(429, GEMINI_429("2s"), -1, 5),
+          fake_http(503, gemini_503, -1, 5), fake_ok(gemini_ok, 5)},
          {2000, 200},
          9,
          21,
@@ -1181,8 +1160,8 @@ test_fallback_extra_moves_on_when_retries_are_exhausted(void **state)
     route_rig g;
 
     (void)state;
-    down[0] = http_step(503, anthropic_503, -1);
-    up[0] = ok_step(openai_ok);
+    down[0] = fake_http(503, anthropic_503, -1, 5);
+    up[0] = fake_ok(openai_ok, 5);
     route_rig_open(&g, down, 1, up, 1);
     routes[0] = (fallback_route){.client = g.c[0], .breaker = NULL};
     routes[1] = (fallback_route){.client = g.c[1], .breaker = NULL};
@@ -1203,7 +1182,7 @@ test_fallback_extra_moves_on_when_retries_are_exhausted(void **state)
     route_rig_close(&g);
 
     /* A permanent error stays where it happened. */
-    refused[0] = http_step(401, anthropic_401, -1);
+    refused[0] = fake_http(401, anthropic_401, -1, 5);
     route_rig_open(&g, refused, 1, up, 1);
     routes[0].client = g.c[0];
     routes[1].client = g.c[1];
@@ -1231,8 +1210,8 @@ test_fallback_extra_skips_a_provider_whose_breaker_is_open(void **state)
     route_rig g;
 
     (void)state;
-    down[0] = http_step(503, anthropic_503, -1);
-    up[0] = ok_step(openai_ok);
+    down[0] = fake_http(503, anthropic_503, -1, 5);
+    up[0] = fake_ok(openai_ok, 5);
     route_rig_open(&g, down, 1, up, 1);
     expect_that(breaker_create(&bcfg, &g.fc.clock, &b[0]) == KIT_OK &&
                     breaker_create(&bcfg, &g.fc.clock, &b[1]) == KIT_OK,
@@ -1375,7 +1354,7 @@ static void expect_stream(const kit_provider_ops *p, const char *model,
     kit_status st;
 
     expect_that(p->stream != NULL, "%s has no stream function", p->name);
-    steps[0] = ok_step(sse);
+    steps[0] = fake_ok(sse, 5);
     fake_transport_init(&ft, steps, 1, NULL);
     st = p->stream(&ft.transport, &ep, &req, collect, &got, &reply, &info);
     url_len = strlen(ft.last_url);
@@ -1416,7 +1395,7 @@ static void test_openai_extra_stream_delivers_pieces_then_usage(void **state)
     (void)state;
     expect_stream(&provider_openai, "gpt-4o-mini", openai_sse,
                   "/v1/chat/completions", "stop");
-    steps[0] = ok_step(openai_sse);
+    steps[0] = fake_ok(openai_sse, 5);
     fake_transport_init(&ft, steps, 1, NULL);
     provider_openai.stream(&ft.transport, &ep, &req, NULL, NULL, &reply, &info);
     body = cJSON_Parse(ft.last_body);

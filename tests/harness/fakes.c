@@ -93,6 +93,28 @@ void fake_clock_advance(fake_clock *fc, uint64_t ms)
     pthread_mutex_unlock(&fc->lock);
 }
 
+fake_step fake_ok(const char *body, uint64_t takes_ms)
+{
+    fake_step s = {KIT_OK, 200, body, -1, NULL, takes_ms};
+
+    return s;
+}
+
+fake_step fake_http(long status, const char *body, long retry_after_ms,
+                    uint64_t takes_ms)
+{
+    fake_step s = {KIT_OK, status, body, retry_after_ms, NULL, takes_ms};
+
+    return s;
+}
+
+fake_step fake_fail(kit_status failure, uint64_t takes_ms)
+{
+    fake_step s = {failure, 0, NULL, -1, NULL, takes_ms};
+
+    return s;
+}
+
 static char *dup_or_empty(const char *s)
 {
     size_t n = s ? strlen(s) : 0;

@@ -50,6 +50,15 @@ typedef struct fake_step {
     uint64_t takes_ms; /* how long the exchange takes on the fake clock */
 } fake_step;
 
+/*
+ * Step constructors, so a script reads as what happens. takes_ms is how long
+ * the exchange takes on the fake clock.
+ */
+fake_step fake_ok(const char *body, uint64_t takes_ms);
+fake_step fake_http(long status, const char *body, long retry_after_ms,
+                    uint64_t takes_ms);
+fake_step fake_fail(kit_status failure, uint64_t takes_ms);
+
 typedef struct fake_transport {
     kit_transport transport; /* pass &ft->transport wherever one is wanted */
     const fake_step *steps;
