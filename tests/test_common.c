@@ -25,6 +25,7 @@
 #include "kit_env.h"
 #include "kit_http.h"
 #include "kit_log.h"
+#include "kit_provider.h"
 #include "kit_status.h"
 
 /* ---- Helpers --------------------------------------------------------------
@@ -1447,8 +1448,11 @@ static void test_curl_caps_the_response(void **state)
         char url[128], auth[96];
         const char *headers[] = {auth, "anthropic-version: 2023-06-01",
                                  "content-type: application/json", NULL};
-        kit_http_request req = {"POST",           url, headers, body,
-                                sizeof(body) - 1, 0};
+        kit_http_request req = {.method = "POST",
+                                .url = url,
+                                .headers = headers,
+                                .body = body,
+                                .body_len = sizeof(body) - 1};
         kit_http_response resp;
         kit_transport t;
 
@@ -1460,6 +1464,137 @@ static void test_curl_caps_the_response(void **state)
                     kit_strerror(resp.transport), resp.error);
         assert_non_null(strstr(resp.error, "64"));
         assert_null(resp.body);
+        kit_http_response_clear(&resp);
+        kit_curl_destroy(&t);
+    }
+}
+
+/* What a kit_sse handed over: each data line, followed by '|'. */
+typedef struct sse_lines {
+    int n;
+    char text[256];
+} sse_lines;
+
+static void note_line(void *ctx, const char *data, size_t len)
+{
+    sse_lines *sl = ctx;
+    size_t used = strlen(sl->text);
+
+    sl->n++;
+    snprintf(sl->text + used, sizeof(sl->text) - used, "%.*s|", (int)len, data);
+}
+
+/* What a transport's on_body heard: the chunks, joined, and how many. */
+typedef struct body_chunks {
+    size_t n;
+    char text[16384];
+    size_t len;
+    bool stop; /* answer 0 to the first chunk: stop the transfer */
+} body_chunks;
+
+static size_t note_chunk(void *ctx, const char *data, size_t len)
+{
+    body_chunks *bc = ctx;
+
+    bc->n++;
+    if (bc->stop)
+        return 0;
+    if (len < sizeof(bc->text) - bc->len) {
+        memcpy(bc->text + bc->len, data, len);
+        bc->len += len;
+        bc->text[bc->len] = '\0';
+    }
+    return len;
+}
+
+static void test_sse_and_curl_read_a_stream_as_it_arrives(void **state)
+{
+    static const char sse[] = "event: a\r\ndata: one\r\n\r\n"
+                              ": a comment\ndata:two\n\n"
+                              "id: 3\ndata: {\"x\":1}\n\n"
+                              "data: unfinished";
+    const char *want = "one|two|{\"x\":1}|";
+    size_t n = sizeof(sse) - 1;
+    static kit_sse s; /* a whole line's room: not on the stack */
+    static char big[KIT_SSE_MAX_LINE + 16];
+    sse_lines got;
+
+    (void)state;
+    /* Byte by byte: every line crosses a chunk boundary. */
+    memset(&s, 0, sizeof(s));
+    memset(&got, 0, sizeof(got));
+    for (size_t i = 0; i < n; i++)
+        assert_int_equal(kit_sse_feed(&s, sse + i, 1, note_line, &got), KIT_OK);
+    assert_string_equal(got.text, want);
+    assert_int_equal(got.n, 3);
+    /* Two pieces, split at every place, even between "\r" and "\n". */
+    for (size_t cut = 0; cut <= n; cut++) {
+        memset(&s, 0, sizeof(s));
+        memset(&got, 0, sizeof(got));
+        assert_int_equal(kit_sse_feed(&s, sse, cut, note_line, &got), KIT_OK);
+        assert_int_equal(kit_sse_feed(&s, sse + cut, n - cut, note_line, &got),
+                         KIT_OK);
+        expect_that(strcmp(got.text, want) == 0,
+                    "split at %zu, kit_sse_feed gave \"%s\"", cut, got.text);
+    }
+    /* A line longer than the reader holds is an error, and stays one. */
+    memset(&s, 0, sizeof(s));
+    memset(&got, 0, sizeof(got));
+    memset(big, 'x', sizeof(big));
+    memcpy(big, "data: ", 6);
+    assert_int_equal(kit_sse_feed(&s, big, sizeof(big), note_line, &got),
+                     KIT_ERR_TOO_LARGE);
+    assert_int_equal(kit_sse_feed(&s, "\ndata: a\n", 10, note_line, &got),
+                     KIT_ERR_TOO_LARGE);
+    assert_int_equal(got.n, 0);
+
+    /* The mock server sends a stream event by event: libcurl's on_body
+     * hears it in several chunks, which join up to the body. */
+    NEED_MOCK();
+    for (int stop = 0; stop < 2; stop++) {
+        static const char body[] =
+            "{\"model\":\"claude-haiku-4.5\",\"max_tokens\":200,"
+            "\"stream\":true,\"messages\":[{\"role\":\"user\","
+            "\"content\":\"What is BGP?\"}]}";
+        char key[64], url[128], auth[96];
+        const char *headers[] = {auth, "anthropic-version: 2023-06-01",
+                                 "content-type: application/json", NULL};
+        static body_chunks bc;
+        kit_http_request req = {.method = "POST",
+                                .url = url,
+                                .headers = headers,
+                                .body = body,
+                                .body_len = sizeof(body) - 1,
+                                .on_body = note_chunk,
+                                .on_body_ctx = &bc};
+        kit_http_response resp;
+        kit_transport t;
+        kit_status st;
+
+        unique_key(key, sizeof(key), "common-chunks");
+        snprintf(url, sizeof(url), "%s/v1/messages", mock.base_url);
+        snprintf(auth, sizeof(auth), "x-api-key: %s", key);
+        memset(&bc, 0, sizeof(bc));
+        bc.stop = stop;
+        assert_int_equal(kit_curl_create(NULL, &t), KIT_OK);
+        st = kit_transport_send(&t, &req, &resp);
+        if (stop) {
+            /* Returning less than len stops the transfer. */
+            expect_that(st == KIT_ERR_NETWORK && bc.n == 1,
+                        "an on_body that stopped gave %s after %zu chunks",
+                        kit_strerror(st), bc.n);
+        } else {
+            expect_that(st == KIT_OK && resp.status == 200,
+                        "the streamed answer gave %s (%s), HTTP %ld",
+                        kit_strerror(st), resp.error, resp.status);
+            expect_that(bc.n > 1, "on_body heard the stream in %zu chunk(s)",
+                        bc.n);
+            expect_that(resp.body && bc.len == resp.body_len &&
+                            memcmp(bc.text, resp.body, bc.len) == 0,
+                        "the chunks (%zu bytes) do not join up to the body "
+                        "(%zu bytes)",
+                        bc.len, resp.body_len);
+        }
         kit_http_response_clear(&resp);
         kit_curl_destroy(&t);
     }
@@ -1600,6 +1735,7 @@ int main(int argc, char **argv)
         cmocka_unit_test(test_curl_tells_transport_failures_apart),
         cmocka_unit_test(test_curl_timeout_is_timeout),
         cmocka_unit_test(test_curl_caps_the_response),
+        cmocka_unit_test(test_sse_and_curl_read_a_stream_as_it_arrives),
         cmocka_unit_test(test_curl_reset_on_a_reused_connection_is_one_attempt),
         cmocka_unit_test(test_curl_reads_ratelimit_headers_from_the_mock),
         cmocka_unit_test(test_curl_sends_get_and_reports_status),

@@ -1290,6 +1290,11 @@ static void test_fallback_extra_moves_to_gemini_on_the_mock_server(void **state)
 typedef struct pieces {
     int n;
     char text[1024];
+    /* With a fake transport: was the first piece heard during send, and
+     * how many chunks of the body had arrived by then? */
+    const fake_transport *ft;
+    bool first_in_send;
+    size_t chunks_at_first;
 } pieces;
 
 static void collect(void *ctx, const char *piece, size_t len)
@@ -1297,7 +1302,10 @@ static void collect(void *ctx, const char *piece, size_t len)
     pieces *ps = ctx;
     size_t used = strlen(ps->text);
 
-    ps->n++;
+    if (ps->n++ == 0 && ps->ft) {
+        ps->first_in_send = ps->ft->in_send;
+        ps->chunks_at_first = ps->ft->chunks_delivered;
+    }
     if (used + len < sizeof(ps->text)) {
         memcpy(ps->text + used, piece, len);
         ps->text[used + len] = '\0';
@@ -1356,6 +1364,7 @@ static void expect_stream(const kit_provider_ops *p, const char *model,
     expect_that(p->stream != NULL, "%s has no stream function", p->name);
     steps[0] = fake_ok(sse, 5);
     fake_transport_init(&ft, steps, 1, NULL);
+    got.ft = &ft;
     st = p->stream(&ft.transport, &ep, &req, collect, &got, &reply, &info);
     url_len = strlen(ft.last_url);
     expect_that(st == KIT_OK,
@@ -1371,6 +1380,20 @@ static void expect_stream(const kit_provider_ops *p, const char *model,
                 "non-empty pieces in order, \"Link-state \", \"routing, \", "
                 "\"area 0.\"",
                 p->name, got.n, got.text);
+    /* The fake hands the body over one event at a time, during send: the
+     * first piece must be passed on then, before the rest has arrived. */
+    expect_that(got.first_in_send && got.chunks_at_first > 0 &&
+                    got.chunks_at_first < ft.chunks_delivered,
+                "%s: the first piece must reach the callback as its event "
+                "arrives, during the exchange; it came %s, after %zu of the "
+                "body's %zu chunks (read the body as it arrives: "
+                "kit_provider_post_stream with an on_body that feeds "
+                "kit_sse_feed)",
+                p->name,
+                got.n == 0          ? "never"
+                : got.first_in_send ? "during send"
+                                    : "after send returned",
+                got.chunks_at_first, ft.chunks_delivered);
     expect_that(reply.text && strcmp(reply.text, got.text) == 0 &&
                     reply.input_tokens == 4 && reply.output_tokens == 6 &&
                     strcmp(reply.stop_reason, want_stop) == 0,

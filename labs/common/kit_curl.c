@@ -8,7 +8,9 @@
  * libcurl on its own resends a request, once, when a reused connection
  * closes before any byte of the answer arrives; a pre-request callback
  * refuses that second send, so one call here is always one attempt and the
- * retry decision stays with the learner's code.
+ * retry decision stays with the learner's code. A request's on_body hears
+ * each piece of the body as libcurl delivers it, which is how lab 4's
+ * streams are read while they arrive.
  */
 #include "kit_http.h"
 
@@ -36,6 +38,8 @@ struct curl_transport {
     CURL *easy;
     kit_curl_config cfg;
     struct growbuf body, head;
+    const kit_http_request *req; /* during an exchange: its on_body */
+    bool aborted;                /* the caller's on_body stopped it */
     int sends;           /* pre-request callbacks during this exchange */
     bool refused_resend; /* we stopped libcurl's own retry */
     char errbuf[CURL_ERROR_SIZE];
@@ -96,12 +100,21 @@ static void growbuf_reset(struct growbuf *b, size_t max)
     b->over = false;
 }
 
-/* Returning less than asked makes libcurl stop with CURLE_WRITE_ERROR. */
+/* Returning less than asked makes libcurl stop with CURLE_WRITE_ERROR. The
+ * caller's on_body hears each piece only once it is safely collected. */
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
     struct curl_transport *ct = userdata;
+    const kit_http_request *req = ct->req;
+    size_t n = size * nmemb;
 
-    return growbuf_append(&ct->body, ptr, size * nmemb) ? size * nmemb : 0;
+    if (!growbuf_append(&ct->body, ptr, n))
+        return 0;
+    if (req->on_body && req->on_body(req->on_body_ctx, ptr, n) != n) {
+        ct->aborted = true;
+        return 0;
+    }
+    return n;
 }
 
 static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -215,6 +228,8 @@ static kit_status curl_send(void *self, const kit_http_request *req,
     growbuf_reset(&ct->head, MAX_HEADER_BYTES);
     ct->sends = 0;
     ct->refused_resend = false;
+    ct->req = req;
+    ct->aborted = false;
     ct->errbuf[0] = '\0';
     timeout_ms = req->timeout_ms > 0 ? req->timeout_ms : ct->cfg.timeout_ms;
 
@@ -265,6 +280,10 @@ static kit_status curl_send(void *self, const kit_http_request *req,
         resp->transport = KIT_ERR_RESET;
         snprintf(resp->error, sizeof(resp->error),
                  "the server closed the reused connection without a reply");
+    } else if (ct->aborted) {
+        resp->transport = KIT_ERR_NETWORK;
+        snprintf(resp->error, sizeof(resp->error),
+                 "the body callback stopped the transfer");
     } else if (rc == CURLE_FILESIZE_EXCEEDED ||
                (rc == CURLE_WRITE_ERROR && (ct->body.over || ct->head.over))) {
         /* The first when Content-Length announced too much, the second when
@@ -281,6 +300,7 @@ static kit_status curl_send(void *self, const kit_http_request *req,
                  (int)rc, ct->errbuf[0] ? ct->errbuf : curl_easy_strerror(rc));
     }
 out:
+    ct->req = NULL;
     /* The buffers are not kept between exchanges: a big answer's memory
      * goes back at once. */
     growbuf_reset(&ct->body, ct->cfg.max_response_bytes);

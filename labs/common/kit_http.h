@@ -18,6 +18,16 @@ typedef struct kit_http_request {
     const char *body;           /* borrowed; NULL for none */
     size_t body_len;
     long timeout_ms; /* total time for this exchange; 0: default */
+    /*
+     * Optional (NULL: none). Called with each piece of the response body as
+     * it arrives, in order, during send(), in addition to the body being
+     * collected into resp->body; the pieces are borrowed for the call. It
+     * hears every answer's body, whatever the HTTP status. Returning less
+     * than len aborts the transfer, which then fails as KIT_ERR_NETWORK.
+     * on_body_ctx is passed back untouched.
+     */
+    size_t (*on_body)(void *ctx, const char *data, size_t len);
+    void *on_body_ctx;
 } kit_http_request;
 
 typedef struct kit_http_response {

@@ -81,6 +81,16 @@ kit_status kit_provider_post(const kit_transport *t, const char *url,
                              long timeout_ms, kit_http_response *resp,
                              kit_attempt *info)
 {
+    return kit_provider_post_stream(t, url, headers, body, timeout_ms, NULL,
+                                    NULL, resp, info);
+}
+
+kit_status kit_provider_post_stream(
+    const kit_transport *t, const char *url, const char *const *headers,
+    const char *body, long timeout_ms,
+    size_t (*on_body)(void *ctx, const char *data, size_t len),
+    void *on_body_ctx, kit_http_response *resp, kit_attempt *info)
+{
     /* Room for the caller's headers and our two. */
     enum { MAX_HEADERS = 16 };
     const char *all[MAX_HEADERS + 3];
@@ -106,6 +116,8 @@ kit_status kit_provider_post(const kit_transport *t, const char *url,
     hreq.body = body;
     hreq.body_len = strlen(body);
     hreq.timeout_ms = timeout_ms;
+    hreq.on_body = on_body;
+    hreq.on_body_ctx = on_body_ctx;
 
     rc = kit_transport_send(t, &hreq, resp);
     if (rc != KIT_OK) {
@@ -159,4 +171,49 @@ bool kit_provider_sse_next(const char **pos, const char *end, const char **data,
     }
     *pos = end;
     return false;
+}
+
+/* One complete line (its "\n" already gone): hands over its data, if any. */
+static void sse_line(char *line, size_t n, kit_sse_fn on_data, void *ctx)
+{
+    if (n > 0 && line[n - 1] == '\r')
+        n--;
+    if (n < 5 || memcmp(line, "data:", 5) != 0)
+        return;
+    line += 5;
+    n -= 5;
+    if (n > 0 && *line == ' ') {
+        line++;
+        n--;
+    }
+    on_data(ctx, line, n);
+}
+
+kit_status kit_sse_feed(kit_sse *s, const char *data, size_t len,
+                        kit_sse_fn on_data, void *ctx)
+{
+    if (!s || !on_data || (!data && len > 0))
+        return KIT_ERR_INVALID_ARG;
+    while (len > 0 && !s->over) {
+        const char *eol = memchr(data, '\n', len);
+        size_t take = eol ? (size_t)(eol - data) : len;
+
+        /* Every line is copied whole before it is read, so a piece that
+         * ends mid-line simply leaves the start here for the next one. */
+        if (take > sizeof(s->line) - s->len) {
+            s->over = true;
+            break;
+        }
+        memcpy(s->line + s->len, data, take);
+        s->len += take;
+        data += take;
+        len -= take;
+        if (eol) {
+            sse_line(s->line, s->len, on_data, ctx);
+            s->len = 0;
+            data++;
+            len--;
+        }
+    }
+    return s->over ? KIT_ERR_TOO_LARGE : KIT_OK;
 }

@@ -114,6 +114,19 @@ kit_status kit_provider_post(const kit_transport *t, const char *url,
                              kit_attempt *info);
 
 /*
+ * kit_provider_post for a streamed answer: the same exchange, and on_body
+ * (see kit_http_request) hears each piece of the body during it, as the
+ * piece arrives, whatever the status turns out to be; resp->body still holds
+ * the whole body at the end. A provider's on_body usually feeds a kit_sse.
+ * on_body NULL is exactly kit_provider_post.
+ */
+kit_status kit_provider_post_stream(
+    const kit_transport *t, const char *url, const char *const *headers,
+    const char *body, long timeout_ms,
+    size_t (*on_body)(void *ctx, const char *data, size_t len),
+    void *on_body_ctx, kit_http_response *resp, kit_attempt *info);
+
+/*
  * Walks a body of server-sent events one data line at a time. *pos starts
  * at the body and moves past each line read; end is one past its last
  * byte. On each call it finds the next line that starts with "data:" and
@@ -124,5 +137,42 @@ kit_status kit_provider_post(const kit_transport *t, const char *url,
  */
 bool kit_provider_sse_next(const char **pos, const char *end, const char **data,
                            size_t *len);
+
+/* ---- Server-sent events as they arrive ----------------------------------- */
+
+enum { KIT_SSE_MAX_LINE = 32 * 1024 };
+
+/*
+ * An incremental reader of server-sent events: feed it the body in pieces
+ * of any size, split anywhere (even inside a line or between "\r" and
+ * "\n"), and it hands over each data line once the line is complete. A
+ * zeroed kit_sse is ready to use; it owns no memory (one line is held in
+ * the struct, up to KIT_SSE_MAX_LINE bytes), so there is nothing to free.
+ */
+typedef struct kit_sse {
+    char line[KIT_SSE_MAX_LINE]; /* the line received so far */
+    size_t len;
+    bool over; /* a line passed KIT_SSE_MAX_LINE: the reader stopped */
+} kit_sse;
+
+/*
+ * Receives one data line's payload, as kit_provider_sse_next gives it: len
+ * bytes at data ("data:" and one leading space dropped, the line ending
+ * excluded), not NUL-terminated, borrowed for the duration of the call.
+ */
+typedef void (*kit_sse_fn)(void *ctx, const char *data, size_t len);
+
+/*
+ * Reads len bytes of the body into s and calls on_data(ctx, ...) for every
+ * data line completed by them, in order; event:, id:, comment and blank
+ * lines are skipped, and a line still unfinished waits in s for the next
+ * piece (a last line without its ending is never handed over). Returns
+ * KIT_OK; KIT_ERR_TOO_LARGE when a line passes KIT_SSE_MAX_LINE bytes
+ * (then and on every later call: the stream cannot be read further);
+ * KIT_ERR_INVALID_ARG when s or on_data is NULL, or data is NULL with len
+ * > 0.
+ */
+kit_status kit_sse_feed(kit_sse *s, const char *data, size_t len,
+                        kit_sse_fn on_data, void *ctx);
 
 #endif

@@ -49,10 +49,13 @@ static kit_status gemini_stream(const kit_transport *t, const kit_endpoint *ep,
                                 kit_chat_reply *reply, kit_attempt *info)
 {
     /* TODO(lab 4, extra B): the same attempt to
-     * ":streamGenerateContent?alt=sse"; each event is a whole
-     * generateContent answer holding one piece of the text: hand each to
-     * on_text; the last one has the finishReason and the full usage. The
-     * body just ends (no [DONE]). See README.md extra B. */
+     * ":streamGenerateContent?alt=sse", read as it arrives: send with
+     * kit_provider_post_stream and an on_body callback that feeds each
+     * piece of the body to a kit_sse (kit_sse_feed). Each data line is a
+     * whole generateContent answer holding one piece of the text: hand
+     * it to on_text there and then; the last one has the finishReason and
+     * the full usage. The body just ends (no [DONE]). See README.md
+     * extra B. */
     (void)t;
     (void)ep;
     (void)req;

@@ -48,10 +48,13 @@ static kit_status openai_stream(const kit_transport *t, const kit_endpoint *ep,
                                 kit_chat_reply *reply, kit_attempt *info)
 {
     /* TODO(lab 4, extra B): the same attempt with "stream": true and
-     * "stream_options": {"include_usage": true}; walk the events with
-     * kit_provider_sse_next, hand each choices[0].delta.content to
-     * on_text, keep the finish_reason and the usage chunk, stop at
-     * "data: [DONE]". See README.md extra B. */
+     * "stream_options": {"include_usage": true}, read as it arrives:
+     * send with kit_provider_post_stream and an on_body callback that
+     * feeds each piece of the body to a kit_sse (kit_sse_feed), whose
+     * callback gets each data line: hand each choices[0].delta.content to
+     * on_text there and then, keep the finish_reason and the usage chunk,
+     * stop at "data: [DONE]". After the exchange, reply->text is the
+     * whole text. See README.md extra B. */
     (void)t;
     (void)ep;
     (void)req;

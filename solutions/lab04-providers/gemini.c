@@ -229,37 +229,88 @@ static kit_status parse_reply(const char *body, size_t len,
 /*
  * A stream is a series of GenerateContentResponse events, each with a
  * piece of the text; the finish reason and the full usage come in the
- * last. There is no [DONE]: the body simply ends.
+ * last. There is no [DONE]: the body simply ends. It is read as it
+ * arrives: the transport hands each piece of the body to on_body, the
+ * kit_sse reader each whole data line to on_event, and on_text hears the
+ * text at once.
  */
-static kit_status parse_stream(const char *body, size_t len,
-                               const char *req_model, kit_stream_fn on_text,
-                               void *ctx, kit_chat_reply *reply, char *err,
-                               size_t errlen)
+typedef struct sse_stream {
+    kit_sse sse;
+    const char *req_model;
+    kit_chat_reply *reply; /* model and stop reason, filled as they come */
+    text_buf text;
+    bool usage;
+    kit_status rc; /* the first failure: the events after it are ignored */
+    char err[160];
+} sse_stream;
+
+/* The reader's state is a whole line (KIT_SSE_MAX_LINE): on the heap, not
+ * the stack. NULL when out of memory. */
+static sse_stream *stream_new(const char *req_model, kit_stream_fn on_text,
+                              void *ctx, kit_chat_reply *reply)
 {
-    const char *pos = body, *end = body + len, *data;
-    text_buf text = {.on_text = on_text, .ctx = ctx};
-    bool usage = false;
-    kit_status rc = KIT_OK;
-    size_t n;
+    sse_stream *s = calloc(1, sizeof(*s));
 
-    while (rc == KIT_OK && kit_provider_sse_next(&pos, end, &data, &n)) {
-        cJSON *event = cJSON_ParseWithLengthOpts(data, n, NULL, false);
+    if (s) {
+        s->req_model = req_model;
+        s->reply = reply;
+        s->text.on_text = on_text;
+        s->text.ctx = ctx;
+    }
+    return s;
+}
 
-        rc = read_response(event, req_model, &text, &usage, reply, err, errlen);
-        cJSON_Delete(event);
+static void stream_free(sse_stream *s)
+{
+    if (s)
+        free(s->text.s);
+    free(s);
+}
+
+static void on_event(void *arg, const char *data, size_t n)
+{
+    sse_stream *s = arg;
+    cJSON *event;
+
+    if (s->rc != KIT_OK)
+        return;
+    event = cJSON_ParseWithLengthOpts(data, n, NULL, false);
+    s->rc = read_response(event, s->req_model, &s->text, &s->usage, s->reply,
+                          s->err, sizeof(s->err));
+    cJSON_Delete(event);
+}
+
+/* The transport's body callback. It never stops the transfer: an error
+ * answer's body must still arrive whole, for parse_error. */
+static size_t on_body(void *arg, const char *data, size_t len)
+{
+    sse_stream *s = arg;
+
+    if (s->rc == KIT_OK &&
+        kit_sse_feed(&s->sse, data, len, on_event, s) != KIT_OK) {
+        snprintf(s->err, sizeof(s->err), "an event line passed %d bytes",
+                 KIT_SSE_MAX_LINE);
+        s->rc = KIT_ERR_BAD_RESPONSE;
     }
-    if (rc == KIT_OK && !usage) {
-        snprintf(err, errlen, "the stream ended without usageMetadata");
-        rc = KIT_ERR_BAD_RESPONSE;
+    return len;
+}
+
+/* Once the body has ended: the whole text into reply, or why not. */
+static kit_status end_stream(sse_stream *s, char *err, size_t errlen)
+{
+    if (s->rc == KIT_OK && !s->usage) {
+        snprintf(s->err, sizeof(s->err),
+                 "the stream ended without usageMetadata");
+        s->rc = KIT_ERR_BAD_RESPONSE;
     }
-    if (rc == KIT_OK) {
-        reply->text = text.s ? text.s : strdup("");
-        text.s = NULL;
-        if (!reply->text)
-            rc = KIT_ERR_NO_MEMORY;
+    if (s->rc == KIT_OK) {
+        s->reply->text = s->text.s ? s->text.s : strdup("");
+        s->text.s = NULL;
+        if (!s->reply->text)
+            s->rc = KIT_ERR_NO_MEMORY;
     }
-    free(text.s);
-    return rc;
+    snprintf(err, errlen, "%s", s->err);
+    return s->rc;
 }
 
 /*
@@ -347,6 +398,7 @@ static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
                           kit_chat_reply *reply, kit_attempt *info)
 {
     char *body = NULL, *url = NULL, *key = NULL;
+    sse_stream *st = NULL;
     kit_http_response resp;
     kit_status rc;
     char err[160] = "";
@@ -385,15 +437,19 @@ static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
                                     "/v1beta/models/%s:generateContent",
                                     req->model);
     key = kit_provider_printf("x-goog-api-key: %s", ep->api_key);
-    if (!body || !url || !key) {
+    if (stream)
+        st = stream_new(req->model, on_text, ctx, reply);
+    if (!body || !url || !key || (stream && !st)) {
         rc = KIT_ERR_NO_MEMORY;
         goto out;
     }
     {
         const char *headers[] = {key, NULL};
 
-        rc = kit_provider_post(t, url, headers, body, req->timeout_ms, &resp,
-                               info);
+        /* A stream is read during the exchange, so that on_text hears
+         * each piece as it comes, not all of them once the body is in. */
+        rc = kit_provider_post_stream(t, url, headers, body, req->timeout_ms,
+                                      st ? on_body : NULL, st, &resp, info);
     }
     if (rc != KIT_OK) {
         if (resp.status != 0)
@@ -401,8 +457,7 @@ static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
         goto out;
     }
     if (stream)
-        rc = parse_stream(resp.body, resp.body_len, req->model, on_text, ctx,
-                          reply, err, sizeof(err));
+        rc = end_stream(st, err, sizeof(err));
     else
         rc = parse_reply(resp.body, resp.body_len, req->model, reply, err,
                          sizeof(err));
@@ -419,6 +474,7 @@ out:
     if (rc != KIT_OK)
         kit_chat_reply_clear(reply);
     kit_http_response_clear(&resp);
+    stream_free(st);
     free(key);
     free(url);
     free(body);

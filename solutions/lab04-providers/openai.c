@@ -173,7 +173,7 @@ static void parse_error(const kit_http_response *resp, kit_attempt *info)
 
 /*
  * The attempt both entry points share. With stream set, the body is read
- * as server-sent events and on_text hears each piece.
+ * as server-sent events while it arrives and on_text hears each piece.
  */
 static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
                           const kit_chat_request *req, bool stream,
@@ -224,66 +224,119 @@ static bool text_append(text_buf *b, const char *piece, size_t n)
 /*
  * A stream of chat.completion.chunk events: each delta.content is a piece;
  * the finish_reason comes in the last chunk with a choice, the usage in a
- * chunk with no choices, then "data: [DONE]".
+ * chunk with no choices, then "data: [DONE]". It is read as it arrives:
+ * the transport hands each piece of the body to on_body, the kit_sse reader
+ * each whole data line to on_event, and on_text hears the text at once.
  */
-static kit_status parse_stream(const char *body, size_t len,
-                               kit_stream_fn on_text, void *ctx,
-                               kit_chat_reply *reply, char *err, size_t errlen)
+typedef struct sse_stream {
+    kit_sse sse;
+    kit_stream_fn on_text;
+    void *ctx;
+    kit_chat_reply *reply; /* model and stop reason, filled as they come */
+    text_buf text;
+    bool done, usage;
+    kit_status rc; /* the first failure: the events after it are ignored */
+    char err[160];
+} sse_stream;
+
+/* The reader's state is a whole line (KIT_SSE_MAX_LINE): on the heap, not
+ * the stack. NULL when out of memory. */
+static sse_stream *stream_new(kit_stream_fn on_text, void *ctx,
+                              kit_chat_reply *reply)
 {
-    const char *pos = body, *end = body + len, *data;
-    text_buf text = {0};
-    bool done = false, usage = false;
-    size_t n;
+    sse_stream *s = calloc(1, sizeof(*s));
 
-    while (!done && kit_provider_sse_next(&pos, end, &data, &n)) {
-        cJSON *chunk;
-        const cJSON *choice, *piece, *finish;
-
-        if (n == 6 && memcmp(data, "[DONE]", 6) == 0) {
-            done = true;
-            break;
-        }
-        chunk = cJSON_ParseWithLengthOpts(data, n, NULL, false);
-        if (!cJSON_IsObject(chunk)) {
-            cJSON_Delete(chunk);
-            snprintf(err, errlen, "an event is not a JSON object");
-            goto fail;
-        }
-        if (!reply->model[0])
-            copy_string(reply->model, sizeof(reply->model),
-                        cJSON_GetObjectItemCaseSensitive(chunk, "model"));
-        choice = cJSON_GetArrayItem(
-            cJSON_GetObjectItemCaseSensitive(chunk, "choices"), 0);
-        piece = cJSON_GetObjectItemCaseSensitive(
-            cJSON_GetObjectItemCaseSensitive(choice, "delta"), "content");
-        if (cJSON_IsString(piece) && piece->valuestring[0]) {
-            size_t m = strlen(piece->valuestring);
-
-            if (!text_append(&text, piece->valuestring, m)) {
-                cJSON_Delete(chunk);
-                free(text.s);
-                return KIT_ERR_NO_MEMORY;
-            }
-            if (on_text)
-                on_text(ctx, piece->valuestring, m);
-        }
-        finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
-        if (cJSON_IsString(finish))
-            copy_string(reply->stop_reason, sizeof(reply->stop_reason), finish);
-        if (read_usage(cJSON_GetObjectItemCaseSensitive(chunk, "usage"), reply))
-            usage = true;
-        cJSON_Delete(chunk);
+    if (s) {
+        s->on_text = on_text;
+        s->ctx = ctx;
+        s->reply = reply;
     }
-    if (!done || !usage) {
-        snprintf(err, errlen, "the stream ended without %s",
-                 done ? "its usage" : "data: [DONE]");
-        goto fail;
+    return s;
+}
+
+static void stream_free(sse_stream *s)
+{
+    if (s)
+        free(s->text.s);
+    free(s);
+}
+
+static void on_event(void *arg, const char *data, size_t n)
+{
+    sse_stream *s = arg;
+    cJSON *chunk;
+    const cJSON *choice, *piece, *finish;
+
+    if (s->done || s->rc != KIT_OK)
+        return;
+    if (n == 6 && memcmp(data, "[DONE]", 6) == 0) {
+        s->done = true;
+        return;
     }
-    reply->text = text.s ? text.s : strdup("");
-    return reply->text ? KIT_OK : KIT_ERR_NO_MEMORY;
-fail:
-    free(text.s);
-    return KIT_ERR_BAD_RESPONSE;
+    chunk = cJSON_ParseWithLengthOpts(data, n, NULL, false);
+    if (!cJSON_IsObject(chunk)) {
+        snprintf(s->err, sizeof(s->err), "an event is not a JSON object");
+        s->rc = KIT_ERR_BAD_RESPONSE;
+        goto out;
+    }
+    if (!s->reply->model[0])
+        copy_string(s->reply->model, sizeof(s->reply->model),
+                    cJSON_GetObjectItemCaseSensitive(chunk, "model"));
+    choice = cJSON_GetArrayItem(
+        cJSON_GetObjectItemCaseSensitive(chunk, "choices"), 0);
+    piece = cJSON_GetObjectItemCaseSensitive(
+        cJSON_GetObjectItemCaseSensitive(choice, "delta"), "content");
+    if (cJSON_IsString(piece) && piece->valuestring[0]) {
+        size_t m = strlen(piece->valuestring);
+
+        if (!text_append(&s->text, piece->valuestring, m)) {
+            s->rc = KIT_ERR_NO_MEMORY;
+            goto out;
+        }
+        if (s->on_text)
+            s->on_text(s->ctx, piece->valuestring, m);
+    }
+    finish = cJSON_GetObjectItemCaseSensitive(choice, "finish_reason");
+    if (cJSON_IsString(finish))
+        copy_string(s->reply->stop_reason, sizeof(s->reply->stop_reason),
+                    finish);
+    if (read_usage(cJSON_GetObjectItemCaseSensitive(chunk, "usage"), s->reply))
+        s->usage = true;
+out:
+    cJSON_Delete(chunk);
+}
+
+/* The transport's body callback. It never stops the transfer: an error
+ * answer's body must still arrive whole, for parse_error. */
+static size_t on_body(void *arg, const char *data, size_t len)
+{
+    sse_stream *s = arg;
+
+    if (s->rc == KIT_OK && !s->done &&
+        kit_sse_feed(&s->sse, data, len, on_event, s) != KIT_OK) {
+        snprintf(s->err, sizeof(s->err), "an event line passed %d bytes",
+                 KIT_SSE_MAX_LINE);
+        s->rc = KIT_ERR_BAD_RESPONSE;
+    }
+    return len;
+}
+
+/* Once the body has ended: the whole text into reply, or why not. */
+static kit_status end_stream(sse_stream *s, char *err, size_t errlen)
+{
+    if (s->rc == KIT_OK && (!s->done || !s->usage)) {
+        snprintf(s->err, sizeof(s->err), "the stream ended without %s",
+                 s->done ? "its usage" : "data: [DONE]");
+        s->rc = KIT_ERR_BAD_RESPONSE;
+    }
+    if (s->rc == KIT_OK) {
+        s->reply->text = s->text.s ? s->text.s : strdup("");
+        s->text.s = NULL;
+        if (!s->reply->text)
+            s->rc = KIT_ERR_NO_MEMORY;
+    }
+    snprintf(err, errlen, "%s", s->err);
+    return s->rc;
 }
 
 static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
@@ -292,6 +345,7 @@ static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
                           kit_chat_reply *reply, kit_attempt *info)
 {
     char *body = NULL, *url = NULL, *auth = NULL;
+    sse_stream *st = NULL;
     kit_http_response resp;
     kit_status rc;
     char err[160] = "";
@@ -317,15 +371,19 @@ static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
     body = build_body(req, stream);
     url = kit_provider_url(ep->base_url, "/v1/chat/completions");
     auth = kit_provider_printf("Authorization: Bearer %s", ep->api_key);
-    if (!body || !url || !auth) {
+    if (stream)
+        st = stream_new(on_text, ctx, reply);
+    if (!body || !url || !auth || (stream && !st)) {
         rc = KIT_ERR_NO_MEMORY;
         goto out;
     }
     {
         const char *headers[] = {auth, NULL};
 
-        rc = kit_provider_post(t, url, headers, body, req->timeout_ms, &resp,
-                               info);
+        /* A stream is read during the exchange, so that on_text hears
+         * each piece as it comes, not all of them once the body is in. */
+        rc = kit_provider_post_stream(t, url, headers, body, req->timeout_ms,
+                                      st ? on_body : NULL, st, &resp, info);
     }
     if (rc != KIT_OK) {
         if (resp.status != 0)
@@ -333,8 +391,7 @@ static kit_status attempt(const kit_transport *t, const kit_endpoint *ep,
         goto out;
     }
     if (stream)
-        rc = parse_stream(resp.body, resp.body_len, on_text, ctx, reply, err,
-                          sizeof(err));
+        rc = end_stream(st, err, sizeof(err));
     else
         rc = parse_reply(resp.body, resp.body_len, reply, err, sizeof(err));
     if (rc != KIT_OK) {
@@ -350,6 +407,7 @@ out:
     if (rc != KIT_OK)
         kit_chat_reply_clear(reply);
     kit_http_response_clear(&resp);
+    stream_free(st);
     free(auth);
     free(url);
     free(body);

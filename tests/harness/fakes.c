@@ -128,6 +128,44 @@ static char *dup_or_empty(const char *s)
     return copy;
 }
 
+/* The length of body's first chunk: up to and including its first blank
+ * line, or all of it. */
+static size_t first_chunk(const char *body, size_t len)
+{
+    for (size_t i = 0; i + 1 < len; i++) {
+        if (body[i] != '\n')
+            continue;
+        if (body[i + 1] == '\n')
+            return i + 2;
+        if (i + 2 < len && body[i + 1] == '\r' && body[i + 2] == '\n')
+            return i + 3;
+    }
+    return len;
+}
+
+/* Hands the body to req->on_body chunk by chunk, as a network would.
+ * Returns false when the callback stopped the transfer. */
+static bool deliver_body(fake_transport *ft, const kit_http_request *req,
+                         const char *body, size_t len)
+{
+    bool ok = true;
+
+    ft->in_send = true;
+    while (len > 0) {
+        size_t n = first_chunk(body, len);
+
+        ft->chunks_delivered++;
+        if (req->on_body(req->on_body_ctx, body, n) != n) {
+            ok = false;
+            break;
+        }
+        body += n;
+        len -= n;
+    }
+    ft->in_send = false;
+    return ok;
+}
+
 static kit_status ft_send(void *self, const kit_http_request *req,
                           kit_http_response *resp)
 {
@@ -183,6 +221,13 @@ static kit_status ft_send(void *self, const kit_http_request *req,
         return resp->transport;
     }
     resp->body_len = strlen(resp->body);
+    if (req->on_body && !deliver_body(ft, req, resp->body, resp->body_len)) {
+        kit_http_response_clear(resp);
+        resp->transport = KIT_ERR_NETWORK;
+        snprintf(resp->error, sizeof(resp->error),
+                 "fake: the body callback stopped the transfer");
+        return resp->transport;
+    }
     return KIT_OK;
 }
 

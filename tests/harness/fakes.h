@@ -69,6 +69,14 @@ typedef struct fake_transport {
     char last_url[512];
     char last_body[8192];
     char last_headers[2048]; /* the request headers, one per line */
+    /*
+     * A request with on_body hears the body during send, split after each
+     * blank line ("\n\n" or "\n\r\n"), so a stream arrives event by event.
+     * in_send is true while those calls run (a callback can check it is
+     * called during send); chunks_delivered counts them over every call.
+     */
+    bool in_send;
+    size_t chunks_delivered;
 } fake_transport;
 
 void fake_transport_init(fake_transport *ft, const fake_step *steps,
