@@ -37,40 +37,24 @@ case $SECONDS_ in ''|*[!0-9]*) echo "soak: SOAK_SECONDS must be a whole number" 
 
 mkdir -p "$OUT"
 rm -f "$OUT"/*.txt "$OUT"/*.log
-server_pid="" health_pid="" mem_pid="" wrk_pid=""
+health_pid="" mem_pid="" wrk_pid=""
 
-# Stops one of our children: TERM, a bounded wait (3 s), then KILL.
-stop_pid() {
-    [ -n "$1" ] || return 0
-    kill -TERM "$1" 2>/dev/null
-    i=0
-    while kill -0 "$1" 2>/dev/null && [ $i -lt 30 ]; do sleep 0.1; i=$((i + 1)); done
-    kill -KILL "$1" 2>/dev/null
-    wait "$1" 2>/dev/null
-}
+. "$(dirname "$0")/mockserver.sh"
 cleanup() {
-    stop_pid "$wrk_pid"; wrk_pid=""
-    stop_pid "$health_pid"; health_pid=""
-    stop_pid "$mem_pid"; mem_pid=""
-    stop_pid "$server_pid"; server_pid=""
+    stop_child "$wrk_pid"; wrk_pid=""
+    stop_child "$health_pid"; health_pid=""
+    stop_child "$mem_pid"; mem_pid=""
+    mock_stop
 }
 trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 
 # ---- the server ------------------------------------------------------------
-port_file="$OUT/port"
-: >"$port_file"
-"$SERVER" --host 127.0.0.1 --port 0 --quiet --port-file "$port_file" \
-    >"$OUT/server.log" 2>&1 &
-server_pid=$!
-i=0
-while [ "$(wc -l <"$port_file")" -lt 1 ]; do
-    kill -0 "$server_pid" 2>/dev/null || { echo "soak: the server exited at start" >&2; cat "$OUT/server.log" >&2; server_pid=""; exit 1; }
-    [ $i -lt 100 ] || { echo "soak: the server did not start in 10 s" >&2; exit 1; }
-    sleep 0.1; i=$((i + 1))
-done
-URL="http://127.0.0.1:$(cat "$port_file")"
+MOCK_NO_TRAP=1 MOCK_LOG="$OUT/server.log" mock_start "$SERVER" --host 127.0.0.1 ||
+    { cat "$OUT/server.log" >&2; exit 1; }
+server_pid=$mock_pid
+URL="http://127.0.0.1:$mock_port"
 
 ctl() { # METHOD PATH BODY
     code=$(curl -s -o "$OUT/ctl.out" -w '%{http_code}' -m 5 -X "$1" "$URL$2" -d "$3")
@@ -117,8 +101,8 @@ wait "$wrk_pid"
 wrk_rc=$?
 wrk_pid=""
 sleep 0.5 # one more health check after the load
-stop_pid "$health_pid"; health_pid=""
-stop_pid "$mem_pid"; mem_pid=""
+stop_child "$health_pid"; health_pid=""
+stop_child "$mem_pid"; mem_pid=""
 
 # ---- the verdict -----------------------------------------------------------
 hwm_kb=$(status_kb VmHWM)
