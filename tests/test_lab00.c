@@ -482,24 +482,22 @@ static void expect_attempt_lines(const char *text, int n, int of)
                 n, of, seen, text);
 }
 
+/* Two 429s, then a 200 carrying ok_body: the script of step 2's tests. */
+static void two_429s_then_ok(fake_step steps[3], const char *ok_body)
+{
+    steps[0] = fake_http(429, rate_limit_body, -1, 0);
+    steps[1] = fake_http(429, rate_limit_body, -1, 0);
+    steps[2] = fake_ok(ok_body, 0);
+}
+
 static void test_fixed_retry_waits_2000_ms_between_tries(void **state)
 {
     fixed_retry_config cfg = FIXED_RETRY_DEFAULT;
-    fake_step steps[3] = {
-        {.transport = KIT_OK,
-         .status = 429,
-         .body = rate_limit_body,
-         .retry_after_ms = -1},
-        {.transport = KIT_OK,
-         .status = 429,
-         .body = rate_limit_body,
-         .retry_after_ms = -1},
-        {.transport = KIT_OK, .status = 200, .retry_after_ms = -1},
-    };
+    fake_step steps[3];
     retry_run r;
 
     (void)state;
-    steps[2].body = fake_anthropic_ok("Third time lucky", 9, 4);
+    two_429s_then_ok(steps, fake_anthropic_ok("Third time lucky", 9, 4));
     run_fixed(&r, &cfg, steps, 3);
     expect_that(r.status == KIT_OK,
                 "two 429s then a 200 must end in KIT_OK; fixed_retry_call "
@@ -525,21 +523,11 @@ static void test_fixed_retry_waits_2000_ms_between_tries(void **state)
 static void test_fixed_retry_prints_attempt_i_of_n(void **state)
 {
     fixed_retry_config cfg = FIXED_RETRY_DEFAULT;
-    fake_step steps[3] = {
-        {.transport = KIT_OK,
-         .status = 429,
-         .body = rate_limit_body,
-         .retry_after_ms = -1},
-        {.transport = KIT_OK,
-         .status = 429,
-         .body = rate_limit_body,
-         .retry_after_ms = -1},
-        {.transport = KIT_OK, .status = 200, .retry_after_ms = -1},
-    };
+    fake_step steps[3];
     retry_run r;
 
     (void)state;
-    steps[2].body = fake_anthropic_ok("ok", 1, 1);
+    two_429s_then_ok(steps, fake_anthropic_ok("ok", 1, 1));
     run_fixed(&r, &cfg, steps, 3);
     expect_that(r.status == KIT_OK,
                 "two 429s then a 200 must end in KIT_OK; fixed_retry_call "
